@@ -1,0 +1,3 @@
+from press import create_app
+
+app = create_app()

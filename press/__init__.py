@@ -1,0 +1,53 @@
+"""press: a self-hosted press office for UK public-sector communications teams."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from press.config import load_config
+from press.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the press office app: config, extensions, blueprints, CLI and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+    # As in Flask's tutorial: the default SQLite file and uploads live in the instance folder.
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+    from press import database, security, templating
+    from press.accounts import views as accounts
+    from press.newsroom import views as newsroom
+    from press.releases import views as releases
+    from press.cli import press_cli
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            database.listen_sqlite(db.engine)
+    security.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(releases.bp)
+    app.register_blueprint(newsroom.bp)
+    app.cli.add_command(press_cli)
+
+    proxies = app.config["PRESS_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return app

@@ -1,0 +1,104 @@
+"""The `flask press ...` commands."""
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from press import clock, uktime
+from press.accounts import services as accounts
+from press.accounts.models import Role
+from press.demo import load_demo
+from press.extensions import db
+from press.releases import importing, services as releases
+
+press_cli = AppGroup("press", help="Press office commands.")
+
+
+@press_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--job-title", default="")
+@click.option("--phone", default="")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def create_user(email: str, name: str, role: str, job_title: str, phone: str, password_stdin: bool) -> None:
+    """Create a staff account; the password comes from standard input, never the command line."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(
+            db.session, email=email, name=name, role=role, password=password, job_title=job_title, phone=phone
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}")
+
+
+def parse_embargo(value: str) -> datetime:
+    """Read "YYYY-MM-DD HH:MM" in London time, with an optional GMT or BST to settle repeated times."""
+    parts = value.split()
+    zone = parts.pop().upper() if len(parts) == 3 else None
+    try:
+        local = datetime.strptime(" ".join(parts), "%Y-%m-%d %H:%M")
+    except ValueError as error:
+        raise click.BadParameter('use "YYYY-MM-DD HH:MM" in UK time', param_hint="--embargo") from error
+    try:
+        return uktime.london_to_utc(local.date(), local.time(), zone)
+    except ValueError as error:
+        raise click.BadParameter(f'{error} Add GMT or BST after the time if needed.', param_hint="--embargo") from error
+
+
+@press_cli.command("import-release")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--contact", "contact_email", help="Email of the staff member named as media contact.")
+@click.option("--embargo", help='Embargo time in UK time, "YYYY-MM-DD HH:MM".')
+@click.option("--final", is_flag=True, help="Mark the release final (public at its embargo time, or at once).")
+def import_release(file: Path, contact_email: str | None, embargo: str | None, final: bool) -> None:
+    """Import a release from a text or .docx file and print its reference."""
+    try:
+        parsed = importing.parse_bytes(file.read_bytes(), file.name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if contact_email:
+        contact = accounts.find_user_by_email(db.session, contact_email)
+        if contact is None:
+            raise click.ClickException(f"No staff account for {contact_email}.")
+    else:
+        contact = importing.match_contact(db.session, parsed)
+        if contact is None:
+            raise click.ClickException("The media contact in the file has no staff account: use --contact EMAIL.")
+    if not parsed.headline or not parsed.body:
+        raise click.ClickException("No headline or body could be found in the file.")
+    data, warnings = importing.prefill(
+        db.session, parsed, default_contact=contact, today=uktime.to_london(clock.now()).date()
+    )
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if embargo:
+        embargo_at = parse_embargo(embargo)
+    elif parsed.embargo:
+        embargo_at = parse_embargo(parsed.embargo.strftime("%Y-%m-%d %H:%M"))
+    else:
+        embargo_at = None
+    release = releases.create_release(
+        db.session, by=None, prefix=current_app.config["PRESS_REF_PREFIX"],
+        reference=data.get("reference"), headline=data["headline"], standfirst=data["standfirst"],
+        body=data["body"], notes_to_editors=data["notes_to_editors"], helpline=data["helpline"],
+        release_date=data["release_date"], embargo_at=embargo_at, contact_id=contact.id,
+    )
+    if final:
+        releases.finalise_release(db.session, release, by=None)
+    db.session.commit()
+    click.echo(release.reference)
+
+
+@press_cli.command("demo")
+def demo() -> None:
+    """Load a realistic set of demo data: staff accounts and releases, one under embargo."""
+    login = load_demo(db.session, current_app.config["PRESS_REF_PREFIX"])
+    db.session.commit()
+    click.echo(login)

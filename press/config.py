@@ -1,0 +1,110 @@
+"""Configuration in layers: defaults here, then the environment, then a test's overrides."""
+
+import os
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,
+    "PRESS_BASE_URL": "http://127.0.0.1:5000",
+    "PRESS_REF_PREFIX": "PRESS",
+    "PRESS_ORGANISATION": "Northshire Council",
+    "PRESS_UPLOAD_DIR": None,
+    # Attachments larger than this are refused; the request cap leaves room for form fields.
+    "PRESS_MAX_ATTACHMENT_BYTES": 20 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
+    "PRESS_RELEASES_PER_PAGE": 20,
+    "PRESS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # How many reverse proxies in front of the app set X-Forwarded-* headers.
+    "PRESS_TRUSTED_PROXIES": 0,
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 8025,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "press-office@localhost",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SESSION_COOKIE_NAME": "press_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+# Environment variables read as text, and the ones that need converting.
+TEXT_SETTINGS = (
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "PRESS_BASE_URL",
+    "PRESS_REF_PREFIX",
+    "PRESS_ORGANISATION",
+    "PRESS_UPLOAD_DIR",
+    "PRESS_LOGIN_RATE_LIMIT",
+    "RATELIMIT_STORAGE_URI",
+)
+INT_SETTINGS = ("MAIL_PORT", "PRESS_MAX_ATTACHMENT_BYTES", "PRESS_TRUSTED_PROXIES")
+BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
+
+
+def database_uri(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Read the settings the deployment gives through environment variables."""
+    found: dict[str, Any] = {}
+    for name in TEXT_SETTINGS:
+        if environ.get(name):
+            found[name] = environ[name]
+    for name in INT_SETTINGS:
+        if environ.get(name):
+            found[name] = int(environ[name])
+    for name in BOOL_SETTINGS:
+        if environ.get(name):
+            found[name] = environ[name].strip().lower() in ("1", "true", "yes", "on")
+    if environ.get("DATABASE_URL"):
+        found["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    return found
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config from the defaults, the environment and the test's overrides, in that order."""
+    app.config.update(DEFAULTS)
+    app.config.update(from_environment(os.environ))
+    if test_config:
+        app.config.update(test_config)
+    config = app.config
+
+    if not config["SECRET_KEY"]:
+        if not (app.debug or app.testing):
+            raise RuntimeError("SECRET_KEY must be set: press refuses to start without it.")
+        config["SECRET_KEY"] = "development-only-not-secret"
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(app.instance_path, 'press.db')}"
+    config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"timeout": 15})
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not config["PRESS_UPLOAD_DIR"]:
+        config["PRESS_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
+
+    https = config["PRESS_BASE_URL"].startswith("https://")
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if name not in (test_config or {}):
+            config[name] = https
+    config["PREFERRED_URL_SCHEME"] = "https" if https else "http"

@@ -1,0 +1,92 @@
+"""What the public may see, asked of the database with the clock's current time."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from press.releases.models import Attachment, Release
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Release]
+    number: int
+    pages: int
+    total: int
+
+
+def search_condition(q: str):
+    """Every word of the query must appear in the headline, standfirst or body."""
+    columns = (Release.headline, Release.standfirst, Release.body)
+    return and_(
+        *(or_(*(column.icontains(word, autoescape=True) for column in columns)) for word in q.split()[:10])
+    )
+
+
+def listed_releases(session: Session, at: datetime, *, page: int, per_page: int, q: str = "") -> Page:
+    """One page of public releases, newest first, optionally narrowed by a search."""
+    condition = Release.listed_filter(at)
+    if q.strip():
+        condition = and_(condition, search_condition(q))
+    total = session.scalar(select(func.count()).select_from(Release).where(condition)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = session.scalars(
+        select(Release)
+        .where(condition)
+        .order_by(Release.public_from.desc(), Release.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), page, pages, total)
+
+
+def public_release(session: Session, slug: str, at: datetime) -> Release | None:
+    """The release at this address if the public may see it now (its notice, if removed)."""
+    return session.scalar(select(Release).where(Release.slug == slug, Release.public_filter(at)))
+
+
+def neighbours(session: Session, release: Release, at: datetime) -> tuple[Release | None, Release | None]:
+    """The listed releases just older and just newer than this one."""
+    key = (release.public_from, release.id)
+    listed = Release.listed_filter(at)
+    older = session.scalar(
+        select(Release)
+        .where(listed, or_(Release.public_from < key[0], and_(Release.public_from == key[0], Release.id < key[1])))
+        .order_by(Release.public_from.desc(), Release.id.desc())
+        .limit(1)
+    )
+    newer = session.scalar(
+        select(Release)
+        .where(listed, or_(Release.public_from > key[0], and_(Release.public_from == key[0], Release.id > key[1])))
+        .order_by(Release.public_from.asc(), Release.id.asc())
+        .limit(1)
+    )
+    return older, newer
+
+
+def public_attachment(session: Session, slug: str, attachment_id: int, at: datetime) -> Attachment | None:
+    """An attachment the public may download now: its release is public and not removed."""
+    return session.scalar(
+        select(Attachment)
+        .join(Release)
+        .where(Attachment.id == attachment_id, Release.slug == slug, Release.listed_filter(at))
+    )
+
+
+def latest_releases(session: Session, at: datetime, limit: int) -> list[Release]:
+    return list(
+        session.scalars(
+            select(Release).where(Release.listed_filter(at)).order_by(Release.public_from.desc(), Release.id.desc()).limit(limit)
+        )
+    )
+
+
+def sitemap_entries(session: Session, at: datetime):
+    return session.execute(
+        select(Release.slug, Release.updated_at, Release.public_from)
+        .where(Release.listed_filter(at))
+        .order_by(Release.public_from.desc())
+    )

@@ -1,0 +1,129 @@
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from press import uktime
+from press.releases.models import Withdrawal
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: the form carries only the CSRF token."""
+
+
+class ReleaseForm(FlaskForm):
+    reference = StringField(
+        "Reference",
+        description="Leave blank for the next number in this financial year, for example PRESS 2024/25-07.",
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9 /.\-]*$", message="Use letters, numbers, spaces, / and - only."),
+        ],
+    )
+    headline = StringField("Headline", validators=[InputRequired("Enter a headline."), Length(max=300)])
+    release_date = DateField("Release date", validators=[InputRequired("Enter the release date.")])
+    standfirst = TextAreaField(
+        "Standfirst (optional)",
+        description="One or two sentences that sum the release up.",
+        validators=[Optional(), Length(max=2000)],
+    )
+    body = TextAreaField(
+        "Body",
+        description="Markdown: a blank line between paragraphs, - for a list, **bold**, [link](https://...).",
+        validators=[InputRequired("Enter the body of the release."), Length(max=200_000)],
+    )
+    notes_to_editors = TextAreaField("Notes to editors", validators=[Optional(), Length(max=50_000)])
+    helpline = TextAreaField(
+        "Helpline or public-safety box (optional)",
+        description="For example: If you are worried about a child, ring ...",
+        validators=[Optional(), Length(max=5000)],
+    )
+    contact_id = SelectField(
+        "Media contact", coerce=int, description="Named in the release and sent its enquiries.",
+        validators=[InputRequired("Choose the media contact.")],
+    )
+    embargo_date = DateField("Embargo date", validators=[Optional()])
+    embargo_time = TimeField("Embargo time (UK time)", validators=[Optional()])
+    embargo_zone = RadioField(
+        "Which time do you mean?",
+        choices=[
+            SelectChoice("BST", "BST, the first time (before the clocks go back)"),
+            SelectChoice("GMT", "GMT, the second time"),
+        ],
+        validators=[Optional()],
+    )
+
+    embargo_at: datetime | None = None
+    needs_zone = False
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        day, at = self.embargo_date.data, self.embargo_time.data
+        self.embargo_at = None
+        if self.embargo_date.errors or self.embargo_time.errors:
+            return False
+        if day is None and at is None:
+            return valid
+        if day is None:
+            self.embargo_date.errors = ["Enter the embargo date as well as the time."]
+            return False
+        if at is None:
+            self.embargo_time.errors = ["Enter the embargo time as well as the date."]
+            return False
+        self.needs_zone = uktime.is_ambiguous(day, at)
+        try:
+            self.embargo_at = uktime.london_to_utc(day, at, self.embargo_zone.data if self.needs_zone else None)
+        except uktime.AmbiguousTimeError as error:
+            self.embargo_zone.errors = [str(error)]
+            return False
+        except ValueError as error:
+            self.embargo_time.errors = [*self.embargo_time.errors, str(error)]
+            return False
+        return valid
+
+
+class ImportForm(FlaskForm):
+    text = TextAreaField(
+        "Paste the release",
+        description="Paste the whole release as text, from the reference line to the media contact.",
+        validators=[Optional(), Length(max=500_000)],
+    )
+    document = FileField("Or upload a Word document (.docx) or text file (.txt)")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not (self.text.data or "").strip() and not self.document.data:
+            self.text.errors = ["Paste the release or choose a file."]
+            return False
+        return valid
+
+
+class AttachmentForm(FlaskForm):
+    document = FileField("File", description="PDF, Word (.docx) or image (PNG, JPEG, GIF, WebP), up to 20 MB.")
+    title = StringField("Title (optional)", description="For example: Full report (PDF)", validators=[Optional(), Length(max=255)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.document.data:
+            self.document.errors = ["Choose a file to attach."]
+            return False
+        return valid
+
+
+class WithdrawForm(FlaskForm):
+    kind = RadioField(
+        "How should it be withdrawn?",
+        choices=[
+            SelectChoice(Withdrawal.SUPERSEDED.value, "Superseded: keep the text public under a withdrawal notice"),
+            SelectChoice(Withdrawal.REMOVED.value, "Removed: take the text and attachments down, leave only the notice"),
+        ],
+        validators=[InputRequired("Choose how to withdraw the release.")],
+    )
+    reason = TextAreaField(
+        "Public reason", description="Shown on the release page.",
+        validators=[InputRequired("Give the public reason for withdrawing it."), Length(max=2000)],
+    )

@@ -1,0 +1,233 @@
+"""Staff pages for writing, checking and publishing releases."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from press import clock, uktime
+from press.accounts.access import editor_required, staff_required
+from press.accounts.models import User
+from press.extensions import db
+from press.releases import files, importing, services
+from press.releases.forms import ActionForm, AttachmentForm, ImportForm, ReleaseForm, WithdrawForm
+from press.releases.models import Attachment, Release, ReleaseEvent
+
+bp = Blueprint("releases", __name__, url_prefix="/staff/releases")
+
+FORM_FIELDS = ("reference", "headline", "standfirst", "body", "notes_to_editors", "helpline", "release_date", "contact_id")
+
+
+def release_form(**kwargs) -> ReleaseForm:
+    form = ReleaseForm(**kwargs)
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    form.contact_id.choices = [
+        SelectChoice(u.id, f"{u.name}, {u.job_title}" if u.job_title else u.name) for u in people
+    ]
+    return form
+
+
+def form_values(form: ReleaseForm) -> dict:
+    values = {name: getattr(form, name).data for name in FORM_FIELDS}
+    values["reference"] = (values["reference"] or "").strip().upper()
+    for name in ("standfirst", "notes_to_editors", "helpline"):
+        values[name] = values[name] or ""
+    values["embargo_at"] = form.embargo_at
+    return values
+
+
+def get_release(release_id: int) -> Release:
+    return db.get_or_404(Release, release_id)
+
+
+@bp.get("/")
+@staff_required
+def index():
+    releases = db.session.scalars(select(Release).order_by(Release.created_at.desc(), Release.id.desc()).limit(200))
+    return render_template("releases/index.html", releases=releases, now=clock.now())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@editor_required
+def new():
+    form = release_form(data={"release_date": uktime.to_london(clock.now()).date(), "contact_id": current_user.id})
+    if form.validate_on_submit():
+        try:
+            release = services.create_release(
+                db.session, by=current_user, prefix=current_app.config["PRESS_REF_PREFIX"], **form_values(form)
+            )
+        except services.ReleaseError as error:
+            form.reference.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Draft {release.reference} saved.")
+            return redirect(url_for(".show", release_id=release.id))
+    return render_template("releases/edit.html", form=form, release=None)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@editor_required
+def import_release():
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            parsed = importing.parse_upload(form.text.data, form.document.data)
+        except ValueError as error:
+            form.document.errors.append(str(error))
+        else:
+            data, warnings = importing.prefill(
+                db.session, parsed, default_contact=current_user, today=uktime.to_london(clock.now()).date()
+            )
+            prefilled = release_form(formdata=None, data=data)
+            prefilled.needs_zone = "embargo_zone" in data
+            return render_template("releases/edit.html", form=prefilled, release=None, warnings=warnings)
+    return render_template("releases/import.html", form=form)
+
+
+def release_page(release: Release, attachment_form: AttachmentForm) -> str:
+    """The staff view of one release: its state, actions, attachments and history."""
+    history = db.session.scalars(
+        select(ReleaseEvent)
+        .where(ReleaseEvent.release_id == release.id)
+        .order_by(ReleaseEvent.at.desc(), ReleaseEvent.id.desc())
+    )
+    return render_template(
+        "releases/show.html", release=release, history=history, action=ActionForm(),
+        attachment_form=attachment_form, now=clock.now(),
+    )
+
+
+@bp.get("/<int:release_id>")
+@staff_required
+def show(release_id: int):
+    return release_page(get_release(release_id), AttachmentForm())
+
+
+@bp.get("/<int:release_id>/preview")
+@staff_required
+def preview(release_id: int):
+    release = get_release(release_id)
+    return render_template("newsroom/release.html", release=release, preview=True, now=clock.now())
+
+
+@bp.route("/<int:release_id>/edit", methods=["GET", "POST"])
+@editor_required
+def edit(release_id: int):
+    release = get_release(release_id)
+    if release.status == "withdrawn":
+        flash("A withdrawn release cannot be edited.")
+        return redirect(url_for(".show", release_id=release.id))
+    form = release_form(obj=release)
+    if request.method == "GET" and release.embargo_at:
+        local = uktime.to_london(release.embargo_at)
+        form.embargo_date.data, form.embargo_time.data = local.date(), local.time().replace(tzinfo=None)
+        form.embargo_zone.data = local.tzname()
+        form.needs_zone = uktime.is_ambiguous(local.date(), local.time())
+    if form.validate_on_submit():
+        values = form_values(form)
+        values["reference"] = values["reference"] or release.reference
+        try:
+            changes = services.update_release(db.session, release, by=current_user, **values)
+        except services.ReleaseError as error:
+            target = form.embargo_date if "embargo" in str(error) else form.reference
+            target.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Changes saved." if changes else "Nothing had changed.")
+            return redirect(url_for(".show", release_id=release.id))
+    return render_template("releases/edit.html", form=form, release=release)
+
+
+def run_action(release_id: int, action, message: str):
+    """Apply a one-button change to a release, then go back to it."""
+    release = get_release(release_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(db.session, release, by=current_user)
+    except services.ReleaseError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(message.format(release=release))
+    return redirect(url_for(".show", release_id=release.id))
+
+
+@bp.post("/<int:release_id>/finalise")
+@editor_required
+def finalise(release_id: int):
+    return run_action(release_id, services.finalise_release, "{release.reference} is final.")
+
+
+@bp.post("/<int:release_id>/draft")
+@editor_required
+def back_to_draft(release_id: int):
+    return run_action(release_id, services.return_to_draft, "{release.reference} is a draft again.")
+
+
+@bp.route("/<int:release_id>/withdraw", methods=["GET", "POST"])
+@editor_required
+def withdraw(release_id: int):
+    release = get_release(release_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_release(db.session, release, kind=form.kind.data, reason=form.reason.data, by=current_user)
+        except services.ReleaseError as error:
+            form.kind.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{release.reference} has been withdrawn.")
+            return redirect(url_for(".show", release_id=release.id))
+    return render_template("releases/withdraw.html", form=form, release=release)
+
+
+@bp.post("/<int:release_id>/attachments")
+@editor_required
+def attach(release_id: int):
+    release = get_release(release_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_attachment(
+                db.session, release, directory=current_app.config["PRESS_UPLOAD_DIR"],
+                filename=form.document.data.filename or "", data=form.document.data.read(),
+                max_bytes=current_app.config["PRESS_MAX_ATTACHMENT_BYTES"], title=form.title.data or "", by=current_user,
+            )
+        except (files.AttachmentError, services.ReleaseError) as error:
+            form.document.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("File attached.")
+            return redirect(url_for(".show", release_id=release.id, _anchor="attachments"))
+    return release_page(release, form), 400
+
+
+def get_attachment(release_id: int, attachment_id: int) -> Attachment:
+    attachment = db.session.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.release_id == release_id)
+    )
+    if attachment is None:
+        abort(404)
+    return attachment
+
+
+@bp.post("/<int:release_id>/attachments/<int:attachment_id>/delete")
+@editor_required
+def detach(release_id: int, attachment_id: int):
+    attachment = get_attachment(release_id, attachment_id)
+    return run_action(
+        release_id, lambda session, release, by: services.remove_attachment(session, attachment, by=by),
+        "Attachment removed.",
+    )
+
+
+@bp.get("/<int:release_id>/attachments/<int:attachment_id>")
+@staff_required
+def attachment(release_id: int, attachment_id: int):
+    item = get_attachment(release_id, attachment_id)
+    return send_file(
+        files.path_of(current_app.config["PRESS_UPLOAD_DIR"], item.stored_name),
+        mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0,
+    )

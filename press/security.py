@@ -1,0 +1,64 @@
+"""Response headers and error pages that every response gets, errors included."""
+
+from flask import Flask, Response, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from press.extensions import db
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the headers that keep pages out of frames, sniffers and other sites' referrers."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    # Staff pages can show embargoed text: no browser or proxy may keep a copy.
+    if request.path.startswith("/staff") or current_user.is_authenticated:
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+        headers.pop("Last-Modified", None)
+        headers.pop("ETag", None)
+    return response
+
+
+def handle_http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    """Show our own page for every error, unhandled exceptions (as 500) included."""
+    if error.code is None or error.code < 400:
+        return error
+    db.session.rollback()
+    return render_template("errors/error.html", error=error), error.code
+
+
+def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
+    """Explain an expired or missing form token without losing the visitor."""
+    db.session.rollback()
+    return render_template("errors/csrf.html", error=error), 400
+
+
+def init_app(app: Flask) -> None:
+    """Register the headers and error handlers on the app."""
+    app.after_request(add_security_headers)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,0 +1,50 @@
+"""Template filters and the values every page can use."""
+
+from datetime import UTC, date, datetime
+
+from flask import Flask, current_app
+
+from press import uktime
+from press.releases.rendering import plain_text, render_markdown
+
+
+def uk_moment(moment: datetime | None) -> str:
+    return uktime.format_moment(moment) if moment else ""
+
+
+def uk_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = uktime.to_london(value).date()
+    return uktime.format_date(value)
+
+
+def iso_utc(moment: datetime) -> str:
+    """RFC 3339 in UTC, as Atom and sitemaps want."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def site_context() -> dict:
+    return {
+        "organisation": current_app.config["PRESS_ORGANISATION"],
+        "base_url": current_app.config["PRESS_BASE_URL"].rstrip("/"),
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and context the templates rely on."""
+    app.jinja_env.filters.update(
+        uk_moment=uk_moment, uk_date=uk_date, markdown=render_markdown, plain_text=plain_text, file_size=file_size, iso_utc=iso_utc,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.context_processor(site_context)
