@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+TEST_ARGS ?=
+
+.PHONY: run test setup browser-deps services bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's Chromium for the browser journeys (nothing downloads a browser), and axe-core from npm.
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
+
+# The services the tests use, started if they are not already running.
+services:
+	pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+
+run: setup
+	$(PY) scripts/run.py
+
+test: setup browser-deps services
+	$(PY) -m pytest $(TEST_ARGS)
+
+bench: setup
+	$(PY) bench/newsroom.py
+
+clean:
+	rm -rf $(VENV) node_modules instance/press.db*

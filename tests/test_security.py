@@ -1,0 +1,121 @@
+"""Headers on every response, CSRF on every form, and input that must never cause a 500."""
+
+import re
+
+import pytest
+
+from press import create_app
+
+
+def assert_security_headers(response) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("url", ["/", "/feed.atom", "/healthz", "/staff/login", "/no-such-page", "/releases/x",
+                                 "/static/css/site.css"])
+def test_security_headers_on_every_response(client, url):
+    with client.get(url) as response:
+        assert_security_headers(response)
+
+
+def test_security_headers_on_errors(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert_security_headers(response)
+
+
+def test_security_headers_on_server_errors(app_config):
+    app_config["PROPAGATE_EXCEPTIONS"] = False
+    app = create_app(app_config)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert b"Sorry, there is a problem with the service" in response.data
+    assert_security_headers(response)
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    response = client.get("/", base_url="https://press.test")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_pages_use_no_inline_script_or_style(client, manager, make_release):
+    release_id = make_release(final=True, contact_id=manager)
+    for url in ["/", "/staff/releases/", "/staff/releases/new", f"/staff/releases/{release_id}",
+                f"/staff/releases/{release_id}/preview", "/staff/releases/import"]:
+        page = client.get(url).data.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
+        assert "<style" not in page and " style=" not in page and " onclick=" not in page, url
+        assert not re.search(r'(src|<link[^>]*href)="(https?:)?//', page), f"{url} loads something from elsewhere"
+
+
+@pytest.fixture
+def csrf_app(app_config):
+    app_config["WTF_CSRF_ENABLED"] = True
+    return create_app(app_config)
+
+
+def post_routes(app):
+    return sorted(
+        rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods
+    )
+
+
+def test_every_form_needs_a_csrf_token(csrf_app, make_user, make_release):
+    make_user("manager", email="m@council.example")
+    release_id = make_release(final=True)
+    client = csrf_app.test_client()
+    page = client.get("/staff/login").data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/staff/login", data={"email": "m@council.example", "password": "correct horse battery staple"})
+    assert response.status_code == 400 and b"The form has expired" in response.data
+    response = client.post("/staff/login", data={"email": "m@council.example", "password": "correct horse battery staple",
+                                                  "csrf_token": token})
+    assert response.status_code == 302
+    for rule in post_routes(csrf_app):
+        url = rule.replace("<int:release_id>", str(release_id)).replace("<int:attachment_id>", "1")
+        response = client.post(url, data={})
+        assert response.status_code == 400, f"{url} accepted a POST without a CSRF token"
+
+
+def test_forms_render_a_csrf_token(csrf_app, make_user, make_release):
+    make_user("manager", email="m@council.example")
+    release_id = make_release(final=True)
+    client = csrf_app.test_client()
+    page = client.get("/staff/login").data.decode()
+    assert page.count("<form") == page.count('name="csrf_token"') == 1
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/staff/login", data={"email": "m@council.example", "password": "correct horse battery staple",
+                                      "csrf_token": token})
+    for url in ["/staff/releases/new", "/staff/releases/import", f"/staff/releases/{release_id}",
+                f"/staff/releases/{release_id}/withdraw"]:
+        page = client.get(url).data.decode()
+        assert page.count("<form") == page.count('name="csrf_token"'), url
+
+
+HOSTILE = ["", "\x00", "' OR 1=1 --", "<script>alert(1)</script>", "%", "\u202e\u05e9\u05dc\u05d5\u05dd", "😀" * 500,
+           "../../etc/passwd", "a" * 100_000]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_input_never_causes_a_server_error(client, manager, value):
+    checks = [
+        client.get("/", query_string={"q": value, "page": value}),
+        client.get("/releases/" + (value.replace("/", "") or "x")),
+        client.post("/staff/releases/new", data={"headline": value, "body": value, "release_date": value,
+                                                  "contact_id": value, "embargo_date": value, "embargo_time": value,
+                                                  "embargo_zone": value, "reference": value}),
+        client.post("/staff/releases/import", data={"text": value}),
+        client.post("/staff/login", data={"email": value, "password": value}),
+    ]
+    for response in checks:
+        assert response.status_code < 500, response.request.path
