@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
 
@@ -40,8 +40,6 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG0
     cursor.close()
 
 
-def listen_sqlite(engine) -> None:
+def listen_sqlite(engine: Engine) -> None:
     """Apply configure_sqlite to every connection the engine opens."""
-    from sqlalchemy import event
-
     event.listen(engine, "connect", configure_sqlite)

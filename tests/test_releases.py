@@ -192,3 +192,19 @@ def test_release_date_defaults_to_today_in_london(client, manager, frozen_clock)
     frozen_clock.set(datetime(2024, 9, 3, 23, 30, tzinfo=UTC))
     page = client.get("/staff/releases/new").data.decode()
     assert 'value="2024-09-04"' in page
+
+
+def test_staff_list_filters_by_state_and_words(client, manager, make_release, frozen_clock):
+    make_release(contact_id=manager, headline="Draft about parks")
+    make_release(contact_id=manager, headline="Public about roads", final=True)
+    make_release(contact_id=manager, headline="Embargoed about schools",
+                 embargo_at=datetime(2024, 9, 4, tzinfo=UTC), final=True)
+    everything = client.get("/staff/releases/").data.decode()
+    assert all(h in everything for h in ("Draft about parks", "Public about roads", "Embargoed about schools"))
+    for show, expected in [("draft", "Draft about parks"), ("public", "Public about roads"),
+                           ("embargoed", "Embargoed about schools")]:
+        page = client.get(f"/staff/releases/?show={show}").data.decode()
+        assert expected in page and "1 release<" in page, show
+    page = client.get("/staff/releases/?q=roads").data.decode()
+    assert "Public about roads" in page and "Draft about parks" not in page
+    assert client.get("/staff/releases/?show=nonsense&page=-4").status_code == 200

@@ -1,20 +1,12 @@
 """What the public may see, asked of the database with the clock's current time."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from press.pagination import Page, paginate
 from press.releases.models import Attachment, Release
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Release]
-    number: int
-    pages: int
-    total: int
 
 
 def search_condition(q: str):
@@ -30,17 +22,8 @@ def listed_releases(session: Session, at: datetime, *, page: int, per_page: int,
     condition = Release.listed_filter(at)
     if q.strip():
         condition = and_(condition, search_condition(q))
-    total = session.scalar(select(func.count()).select_from(Release).where(condition)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    items = session.scalars(
-        select(Release)
-        .where(condition)
-        .order_by(Release.public_from.desc(), Release.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), page, pages, total)
+    query = select(Release).where(condition).order_by(Release.public_from.desc(), Release.id.desc())
+    return paginate(session, query, page=page, per_page=per_page)
 
 
 def public_release(session: Session, slug: str, at: datetime) -> Release | None:

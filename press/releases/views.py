@@ -9,6 +9,7 @@ from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
 from press.accounts.models import User
 from press.extensions import db
+from press.pagination import paginate
 from press.releases import files, importing, services
 from press.releases.forms import ActionForm, AttachmentForm, ImportForm, ReleaseForm, WithdrawForm
 from press.releases.models import Attachment, Release, ReleaseEvent
@@ -43,8 +44,12 @@ def get_release(release_id: int) -> Release:
 @bp.get("/")
 @staff_required
 def index():
-    releases = db.session.scalars(select(Release).order_by(Release.created_at.desc(), Release.id.desc()).limit(200))
-    return render_template("releases/index.html", releases=releases, now=clock.now())
+    now = clock.now()
+    show = request.args.get("show", "all")
+    q = request.args.get("q", "", type=str)[:200].strip()
+    query = services.staff_listing(show, q, now).order_by(Release.created_at.desc(), Release.id.desc())
+    page = paginate(db.session, query, page=request.args.get("page", 1, type=int), per_page=50)
+    return render_template("releases/index.html", page=page, show=show, q=q, now=now, filters=services.STAFF_FILTERS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
