@@ -1,0 +1,1 @@
+"""Journeys through the press office in headless Chromium, with axe-core accessibility checks."""

@@ -1,0 +1,181 @@
+"""A live server, Debian's Chromium and axe-core for the browser journeys."""
+
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING_IMPACTS = ("serious", "critical")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    """The base test settings with CSRF protection on, because the browser is a real user."""
+    return app_config | {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve the app on a free loopback port from a background thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the whole run; fail, never skip, when it is missing."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Chromium is not installed, so the browser tests cannot run. "
+            "Run `make test`, which installs Debian's chromium package first.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class WatchedContext:
+    """A browser context whose pages' console errors, CSP violations included, fail the test."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.errors: list[str] = []
+        self.expected: list[re.Pattern[str]] = []
+        context.on("console", self.on_console)
+        context.on("weberror", lambda web_error: self.errors.append(f"uncaught: {web_error.error}"))
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        """Keep every console error, with the address it was logged at."""
+        if message.type != "error":
+            return
+        where = message.location.get("url") or (message.page.url if message.page else "")
+        self.errors.append(f"{message.text} ({where})")
+
+    def expect_error(self, pattern: str) -> None:
+        """Let console errors matching this pattern pass, for a test that provokes them on purpose."""
+        self.expected.append(re.compile(pattern))
+
+    def unexpected_errors(self) -> list[str]:
+        """The console errors no test said it expected."""
+        return [text for text in self.errors if not any(p.search(text) for p in self.expected)]
+
+
+class Browsing:
+    """Opens watched contexts for a test and closes them all afterwards."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.opened: list[WatchedContext] = []
+
+    def new_context(self) -> WatchedContext:
+        """Start a fresh visitor: no cookies, British locale and London time."""
+        context = self.browser.new_context(base_url=self.base_url, locale="en-GB", timezone_id="Europe/London")
+        context.set_default_timeout(5_000)
+        watched = WatchedContext(context)
+        self.opened.append(watched)
+        return watched
+
+    def new_page(self) -> Page:
+        """Open a page in a fresh visitor's context."""
+        return self.new_context().context.new_page()
+
+    def watch_of(self, page: Page) -> WatchedContext:
+        """Find the watched context a page belongs to."""
+        return next(w for w in self.opened if w.context is page.context)
+
+    def close(self) -> list[str]:
+        """Close every context and return the console errors nobody expected."""
+        problems: list[str] = []
+        for watched in self.opened:
+            problems.extend(watched.unexpected_errors())
+            watched.context.close()
+        self.opened.clear()
+        return problems
+
+
+@pytest.fixture
+def browsing(browser: Browser, live_server: str) -> Iterator[Browsing]:
+    """Fresh browser contexts for one test, failing it if any page logged a console error."""
+    session = Browsing(browser, live_server)
+    try:
+        yield session
+    finally:
+        problems = session.close()
+    if problems:
+        pytest.fail("The browser logged errors:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def page(browsing: Browsing) -> Page:
+    """A page in its own context, against the live server, for one test."""
+    return browsing.new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """The axe-core script npm installed at the repository root."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run `npm install` at the repository root.", pytrace=False)
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def describe_violations(url: str, violations: list[dict]) -> str:
+    """Lay out axe violations as rule id, impact, help and the selectors of the failing nodes."""
+    lines = [f"axe found serious or critical violations on {url}:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            lines.append(f"    {target}: {node.get('failureSummary', '').strip()}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Callable[[Page], None]:
+    """A check(page) that runs axe-core's WCAG 2.2 AA rules and fails on serious or critical violations."""
+
+    def check(page: Page) -> None:
+        """Inject axe through the DevTools protocol, which the page's CSP does not govern, and run it."""
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            # A <script> tag would be refused by script-src 'self'; evaluation over CDP is not.
+            page.evaluate(axe_source)
+            assert page.evaluate("() => typeof window.axe === 'object'"), f"axe-core did not load into {page.url}"
+        results = page.evaluate(
+            "async (tags) => await window.axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+            AXE_TAGS,
+        )
+        blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        assert not blocking, describe_violations(page.url, blocking)
+
+    return check
