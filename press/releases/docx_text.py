@@ -34,6 +34,11 @@ class DocxText:
     bold_paragraphs: set[str] = field(default_factory=set)
 
 
+def docx_to_text(data: bytes) -> str:
+    """Turn .docx bytes into text shaped as a person would paste it, raising ValueError for a broken file."""
+    return read_docx(data).text
+
+
 def read_docx(data: bytes) -> DocxText:
     """Read paragraphs, lists, tables and text boxes of a .docx in reading order, or raise ValueError."""
     document = _open(data)
@@ -46,8 +51,9 @@ def _open(data: bytes) -> WordDocument:
     """Open the bytes as a Word document, turning every way a file can be broken into one clear ValueError."""
     if not data:
         raise ValueError("The file is empty.")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ValueError("This is an old Word (.doc) file: save it as .docx and upload it again.")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # the older compound format, also used for password-protected files
+        raise ValueError("This is an old Word (.doc) file or a password-protected one: save it as an unprotected"
+                         " .docx and upload it again.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -57,8 +63,10 @@ def _open(data: bytes) -> WordDocument:
         raise ValueError("The Word document is too large to read (over 50 MB unpacked).")
     try:
         return docx.Document(io.BytesIO(data))
-    except (ValueError, KeyError, PackageNotFoundError, etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error) as error:
-        # python-docx reports a missing part as KeyError and a non-Word package as ValueError.
+    except (ValueError, KeyError, PackageNotFoundError, etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error,
+            NotImplementedError, RuntimeError) as error:
+        # python-docx reports a missing part as KeyError and a non-Word package as ValueError; zipfile reports an
+        # unsupported compression method as NotImplementedError and an encrypted member as RuntimeError.
         raise ValueError("The file is not a valid Word document (.docx): it may be damaged.") from error
 
 
@@ -135,7 +143,7 @@ class _Reader:
             prefix = self.list_prefix(p, style)
             if prefix is None:
                 self.items.append((text, "para"))
-                heading = style is not None and style.name.lower().startswith(("heading", "title"))
+                heading = style is not None and (style.name or "").lower().startswith(("heading", "title"))
                 if not heading and all(bold for run, bold in runs if run.strip()):
                     self.bold.add(" ".join(text.split()))
             else:
@@ -194,7 +202,7 @@ class _Reader:
         while num is None and base is not None:  # list styles carry their numbering in the style
             num = base.element.find(f"{W}pPr/{W}numPr")
             base = base.base_style
-        name = style.name if style is not None else ""
+        name = (style.name or "") if style is not None else ""
         num_id = None if num is None else num.find(W + "numId")
         if num_id is None or num_id.get(W + "val") == "0":  # numId 0 switches numbering off
             if name.startswith("List Bullet"):

@@ -6,7 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from press.releases.docx_text import read_docx
+from press.releases.docx_text import docx_to_text, read_docx
 
 __all__ = ["ParsedRelease", "docx_to_text", "parse_release_docx", "parse_release_text"]
 
@@ -61,12 +61,13 @@ _TITLE = re.compile(r"(?:press|news|media)\s+(?:release|statement|notice|advisor
                     r"|(?:for\s+)?immediate\s+(?:release|use|publication)\b\.?", re.I)
 _EMBARGO = re.compile(r"(?:strictly\s+)?(?:under\s+)?(?:embargo(?:ed)?\b|not\s+for\s+(?:publication|release|broadcast"
                       r"|use)\b)", re.I)
-_HEADLINE_LABEL = re.compile(r"(?:headline|title)\s*:\s*", re.I)
+_HEADLINE_LABEL = re.compile(r"(?:headline|title|(?:press|news|media)\s+release)\s*[:–—-]\s*", re.I)
 _STANDFIRST_LABEL = re.compile(r"(?:summary|standfirst)\s*(?::\s*|$)", re.I)
 _NOTES = re.compile(r"(?:background\s+)?(?:notes?\s+(?:to|for)\s+(?:the\s+)?editors?|editor(?:s['’]|['’]s|s)?\s+"
                     r"notes?)\b[\s:.–-]*", re.I)
 _HELP_HEAD = re.compile(r"(?:helplines?|support(?:\s+(?:available|services))?|help\s+and\s+support|getting\s+help"
-                        r"|where\s+to\s+(?:get|find)\s+(?:help|support)|if\s+you\s+need\s+(?:help|support))\s*:?$", re.I)
+                        r"|where\s+to\s+(?:get|find)\s+(?:help|support)|if\s+you\s+need\s+(?:help|support))\s*:?$",
+                        re.I)
 _HELP_PHRASE = re.compile(
     r"(?:if\s+(?:you(?:['’]re|\s+are)|anyone\s+is)\s+(?:worried|concerned)\b|if\s+you\s+(?:have\s+been\s+affected"
     r"|need\s+(?:help|support)|or\s+someone\s+you\s+know)\b|if\s+you\s+have\s+(?:any\s+)?concerns?\s+about\s+(?:a|the)"
@@ -79,8 +80,8 @@ _FIELD = re.compile(r"(?:(name|contact\s+name)|(job\s+title|title|role|position)
 _EMAIL = re.compile(r"(?<![\w.%+'-])(?:mailto:)?([\w.%+'-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,6})", re.I)
 _PHONE = re.compile(r"(?<![\d+])(?<!\d[ .-])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)\d(?:[ ().-]{0,2}\d){5,10}(?!\d)")
 _URL = re.compile(r"(?:https?://|www\.)\S")
-_BULLET = re.compile(r"(?:[•·▪◦‣●○■□➢►✓\uf0b7]\s*|[-–—*+]\s+)(?=\S)")
-_NUMBERED = re.compile(r"\(?(\d{1,2})[.)]\s+(?=\S)")
+_LIST = re.compile(r"(?:[•·▪◦‣●○■□➢►✓\uf0b7]\s*|[-–—*+]\s+|\(?(\d{1,2})[.)]\s+)(?=\S)")  # group 1: a number
+_LIST_STARTS = frozenset("•·▪◦‣●○■□➢►✓\uf0b7-–—*+(0123456789")  # checked first: a set lookup is cheaper
 _ITEM = re.compile(r"- |\d{1,2}\. ")
 _CONNECTORS = frozenset("please call ring phone telephone tel t m e mob mobile email e-mail on or at via and by "
                         "contact speak to direct line dl us the".split())
@@ -97,26 +98,19 @@ def parse_release_text(text: str) -> ParsedRelease:
         out.warnings.append("The release is empty: paste its text or upload it as a .docx file.")
         return out
     width = _wrap_width(lines)
-    # The length tests spare a function call per line, which matters for a megabyte of one-letter lines.
-    end = next((n for n, line in enumerate(lines) if 3 <= len(line) < 40 and _is_end(line)), None)
-    stop = next((n for n, line in enumerate(lines[:end]) if len(line) > 4 and _section_kind(line.strip()) == "notes"),
-                end)
-    stop = len(lines) if stop is None else stop
+    kinds = [_line_kind(line) for line in lines]
+    end = kinds.index("end") if "end" in kinds else len(lines)
+    stop = kinds.index("notes", 0, end) if "notes" in kinds[:end] else end  # no ENDS: the notes still end the body
     start = _read_header(lines, stop, width, out, state)
-    body = _take_sections(lines[start:stop], width, out, state, strict=True)
-    notes = _take_sections(lines[stop:], width, out, state, strict=False)
+    body = _take_sections(lines[start:stop], kinds[start:stop], width, out, state, strict=True)
+    notes = _take_sections(lines[stop:], kinds[stop:], width, out, state, strict=False)
     if state.embargo:
         _resolve_embargo(out, state)
     out.body = _markdown([*(" ".join(line.split()) for line in state.unread), *body])
     out.notes_to_editors = _markdown([*notes, *state.leftover])
     out.helpline = _markdown(state.helpline)
-    _warn_missing(out, end is not None, stop < len(lines))
+    _warn_missing(out, end < len(lines), stop < len(lines))
     return out
-
-
-def docx_to_text(data: bytes) -> str:
-    """Turn .docx bytes into text shaped as a person would paste it, raising ValueError for a broken file."""
-    return read_docx(data).text
 
 
 def parse_release_docx(data: bytes) -> ParsedRelease:
@@ -134,26 +128,21 @@ def _wrap_width(lines: list[str]) -> int | None:
     """The width the text was hard-wrapped at, or None when each paragraph is one long line."""
     lengths = [len(line) for line in lines if line]
     wrapped = [n for n in lengths if 40 <= n <= 100]
-    if len(wrapped) < 3 or sum(n > 100 for n in lengths) * 10 > len(lengths):
-        return None
-    return max(wrapped)
+    return max(wrapped) if len(wrapped) >= 3 and sum(n > 100 for n in lengths) * 10 <= len(lengths) else None
 
 
-def _is_end(line: str) -> bool:
-    """Whether a line is an end-of-release marker such as ENDS, -ends- or ###."""
-    text = line.strip() if len(line) < 40 else ""
-    return 3 <= len(text) <= 20 and (text.strip("-–—*~_[]().:# ").lower() in ("ends", "end") or text == "###")
-
-
-def _section_kind(line: str) -> str | None:
-    """Whether a line opens the notes to editors, a helpline box or a media-contact block."""
-    if not 5 <= len(line) <= _LONGEST_LABEL_LINE or line[0].lower() not in "abcefghimnpsw":
-        return None  # every label starts with one of these letters; most lines are ruled out here
-    if _NOTES.match(line) or line.lower().rstrip(" :.") == "notes":
+def _line_kind(line: str) -> str | None:
+    """Whether a line is an ENDS marker ("end") or opens the notes, a helpline box or a media-contact block."""
+    text = line.strip() if len(line) <= _LONGEST_LABEL_LINE else ""
+    if 3 <= len(text) <= 20 and (text.strip("-–—*~_[]().:# ").lower() in ("ends", "end") or text == "###"):
+        return "end"
+    if len(text) < 5 or text[0].lower() not in "abcefghimnpsw":
+        return None  # every label starts with one of these letters, so most lines are ruled out here
+    if _NOTES.match(text) or text.lower().rstrip(" :.") == "notes":
         return "notes"
-    if _HELP_HEAD.match(line) or _HELP_PHRASE.match(line):
+    if _HELP_HEAD.match(text) or _HELP_PHRASE.match(text):
         return "helpline"
-    return "contact" if _CONTACT_LEAD.match(line) else None
+    return "contact" if _CONTACT_LEAD.match(text) else None
 
 
 def _meta_pieces(line: str) -> dict[str, object] | None:
@@ -178,7 +167,7 @@ def _meta_pieces(line: str) -> dict[str, object] | None:
             found["reference" if m.re is _REF else "date"] = m
         else:
             return None
-        rest = rest[m.end():].lstrip(" |,;–—-")
+        rest = rest[m.end():].lstrip(" |,;.–—-")
     return found if found and not rest else None
 
 
@@ -187,17 +176,22 @@ def _apply_meta(found: dict[str, object], line: str, out: ParsedRelease, state: 
     line = line.strip()
     if isinstance(ref := found.get("reference"), re.Match):
         prefix, year, short, number = ref.groups()
-        out.reference = out.reference or f"{prefix.upper()} {year}/{short}-{number}"
+        reference = f"{prefix.upper()} {year}/{short}-{number}"
+        out.reference = out.reference or reference
+        found["bad"] = found.get("bad") or reference != out.reference  # a different second one is kept in view
         if int(short) != (int(year) + 1) % 100:
-            out.warnings.append(f"The reference {out.reference} does not name a financial year such as 2024/25.")
-    if isinstance(date := found.get("date"), re.Match) and out.release_date is None:
-        out.release_date = _to_date(date, out)
-        found["bad"] = out.release_date is None
+            out.warnings.append(f"The reference {reference} does not name a financial year such as 2024/25.")
+    if isinstance(date := found.get("date"), re.Match):
+        when = _to_date(date, out)
+        out.release_date = out.release_date or when
+        found["bad"] = found.get("bad") or when is None or when != out.release_date
+    if "embargo" in found:
+        found["bad"] = found.get("bad") or state.embargo is not None and state.embargo[0] != line
+        state.embargo = state.embargo or (line, str(found["embargo"]))
     if found.get("bad"):
         state.unread.append(line)
-        out.warnings.append(f"Could not read “{line}”: it was left at the top of the body.")
-    if "embargo" in found:
-        state.embargo = (line, str(found["embargo"]))
+        out.warnings.append(f"“{line}” could not be read, or differs from details already found: it was left at"
+                            " the top of the body.")
 
 
 def _to_date(m: re.Match[str], out: ParsedRelease, year_from: datetime.date | None = None) -> datetime.date | None:
@@ -268,50 +262,60 @@ def _next_text(lines: list[str], i: int, stop: int) -> int:
 def _joins(prev: str, line: str, width: int | None) -> bool:
     """Whether a line carries on the previous line's paragraph: a hard wrap or a sentence running on."""
     text = line.lstrip()
-    space = text.find(" ")
-    # Wrapping fills each line, so a line continues the last only if its first word would not have fitted there.
-    wrapped = width is not None and len(prev) + 1 + (space if space > 0 else len(text)) > width
-    runs_on = text[:1].islower() and not prev.endswith((".", "!", "?", ":"))
-    if not (wrapped or runs_on or line[:1] == " ") or _BULLET.match(text) or _NUMBERED.match(text):
+    if _list_marker(text):
         return False
-    return wrapped or runs_on or bool(_BULLET.match(prev.lstrip()) or _NUMBERED.match(prev.lstrip()))
+    if text[:1].islower() and not prev.endswith((".", "!", "?", ":")):
+        return True
+    # Wrapping fills each line, so a line continues the last only if its first word would not have fitted there.
+    space = text.find(" ")
+    if width is not None and len(prev) + 1 + (space if space > 0 else len(text)) > width:
+        return True
+    return line[:1] == " " and _list_marker(prev.lstrip()) is not None  # an indented list item running on
 
 
-def _take_sections(lines: list[str], width: int | None, out: ParsedRelease, state: _State, strict: bool) -> list[str]:
+def _list_marker(text: str) -> re.Match[str] | None:
+    """The bullet or number starting a list item, if the text starts with one."""
+    return _LIST.match(text) if text[:1] in _LIST_STARTS else None
+
+
+def _take_sections(lines: list[str], kinds: list[str | None], width: int | None, out: ParsedRelease, state: _State,
+                   strict: bool) -> list[str]:
     """Move helpline and media-contact blocks into their fields and return the other paragraphs."""
-    blocks: list[list[str]] = [[]]
-    for line in lines:
-        marker = 3 <= len(line) < 40 and _is_end(line)
-        if not line or marker or len(line) > 4 and _section_kind(line.strip()):  # each starts a new block
-            blocks.append([])
-        if line and not marker:
-            blocks[-1].append(line)
-    blocks = [block for block in blocks if block]
+    blocks: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line, kind in zip(lines, kinds, strict=True):
+        if (not line or kind) and blocks[-1][1]:  # a blank line, an end marker or a section label starts a block
+            blocks.append((kind, []))
+        elif not blocks[-1][1]:
+            blocks[-1] = (kind, [])
+        if line and kind != "end":
+            blocks[-1][1].append(line)
+    blocks = [(kind, block) for kind, block in blocks if block]
     # "For more information, contact ..." is taken as the media contact only after ENDS and when nothing is plainer.
-    vague_ok = not strict and not any(_contact_lead(block[0].strip(), False) for block in blocks)
+    vague_ok = not strict and not any(kind == "contact" and _contact_lead(block[0].strip(), False)
+                                      for kind, block in blocks)
     kept: list[str] = []
     i = 0
     while i < len(blocks):
-        block, i = blocks[i], i + 1
-        first, kind = block[0].strip(), _section_kind(block[0].strip())
+        (kind, block), i = blocks[i], i + 1
+        first = block[0].strip()
         if kind == "notes":
             label = _NOTES.match(first)
             block, kind = ([first[label.end():]] if label and first[label.end():] else []) + block[1:], None
         lead = _contact_lead(first, vague_ok) if kind == "contact" else None
         if lead and not (out.contact_name or out.contact_email or out.contact_phone):
             if len(block) == 1 and not first[lead.end():].strip(" :") and i < len(blocks):
-                block, i = block + blocks[i], i + 1
-            while i < len(blocks) and len(blocks[i]) <= 3 and all(  # details set apart by a blank line
-                    len(x) < 200 and (_EMAIL.search(x) or _PHONE.search(x)) for x in blocks[i]):
-                block, i = block + blocks[i], i + 1
+                block, i = block + blocks[i][1], i + 1
+            while i < len(blocks) and len(blocks[i][1]) <= 3 and all(  # details set apart by a blank line
+                    len(x) < 200 and (_EMAIL.search(x) or _PHONE.search(x)) for x in blocks[i][1]):
+                block, i = block + blocks[i][1], i + 1
             state.leftover += _read_contact(block, out)
         elif kind == "helpline":
             content = block[1:] if _HELP_HEAD.match(first) else block
             if not content and i < len(blocks):
-                content, i = blocks[i], i + 1
+                content, i = blocks[i][1], i + 1
             state.helpline += _paragraphs(content, width)
-            while i < len(blocks) and _helpline_follows(blocks[i]):
-                state.helpline += _paragraphs(blocks[i], width)
+            while i < len(blocks) and blocks[i][0] is None and _helpline_follows(blocks[i][1]):
+                state.helpline += _paragraphs(blocks[i][1], width)
                 i += 1
         else:
             kept += _paragraphs(block, width)
@@ -330,8 +334,8 @@ def _contact_lead(line: str, vague_ok: bool) -> re.Match[str] | None:
 def _helpline_follows(block: list[str]) -> bool:
     """Whether a block carries on a helpline box: a list, or a short line with a number or web address."""
     text = " ".join(block)
-    return not _section_kind(block[0].strip()) and (all(_BULLET.match(line.lstrip()) for line in block) or len(
-        text) <= 200 and bool(_PHONE.search(text) or _URL.search(text)))
+    return all(_list_marker(line.lstrip()) for line in block) or len(text) <= 200 and bool(
+        _PHONE.search(text) or _URL.search(text))
 
 
 def _read_contact(lines: list[str], out: ParsedRelease) -> list[str]:
@@ -340,16 +344,15 @@ def _read_contact(lines: list[str], out: ParsedRelease) -> list[str]:
     for raw in lines:
         line = " ".join(raw.split())
         rest = line[m.end():] if (m := _CONTACT_LEAD.match(line)) else line
-        email, phone = _EMAIL.search(rest), _PHONE.search(rest)
+        if email := _EMAIL.search(rest):  # taken out first so digits in an address are not read as a phone
+            rest = rest[:email.start()] + "," + rest[email.end():]
+        if phone := _PHONE.search(rest):
+            rest = rest[:phone.start()] + "," + rest[phone.end():]
         if len(line) > _LONGEST_LABEL_LINE or (email and out.contact_email) or (phone and out.contact_phone):
             leftover.append(line)  # a second address or number is kept for the reviewer to place
             continue
-        if email:
-            out.contact_email = email.group(1).lower()
-        if phone:
-            out.contact_phone = " ".join(phone.group().split())
-        for found in sorted(filter(None, (email, phone)), key=lambda x: -x.start()):
-            rest = rest[:found.start()] + "," + rest[found.end():]
+        out.contact_email = email.group(1).lower() if email else out.contact_email
+        out.contact_phone = " ".join(phone.group().split()) if phone else out.contact_phone
         label = _FIELD.match(rest)
         attr = None if label is None else "contact_name" if label.group(1) else "contact_job_title"
         if label and getattr(out, attr) is None and (value := _clean_chunk(rest[label.end():])):
@@ -393,10 +396,8 @@ def _paragraphs(block: list[str], width: int | None) -> list[str]:
     result = []
     for parts in paragraphs:
         text = " ".join(" ".join(parts).split())
-        if m := _BULLET.match(text):
-            text = "- " + text[m.end():]
-        elif m := _NUMBERED.match(text):
-            text = f"{int(m.group(1))}. {text[m.end():]}"
+        if m := _list_marker(text):
+            text = f"{int(m.group(1))}. {text[m.end():]}" if m.group(1) else f"- {text[m.end():]}"
         result.append(text)
     return result
 
@@ -404,10 +405,11 @@ def _paragraphs(block: list[str], width: int | None) -> list[str]:
 def _markdown(paragraphs: list[str]) -> str:
     """Join paragraphs with blank lines, keeping the items of one list on consecutive lines."""
     parts: list[str] = []
-    for n, text in enumerate(paragraphs):
-        if n:
-            parts.append("\n" if _ITEM.match(text) and _ITEM.match(paragraphs[n - 1]) else "\n\n")
-        parts.append(text)
+    was_item = False
+    for text in paragraphs:
+        item = text.startswith("- ") or text[:1].isdigit() and _ITEM.match(text) is not None
+        parts += ["\n" if item and was_item else "\n\n", text] if parts else [text]
+        was_item = item
     return "".join(parts)
 
 
