@@ -208,3 +208,31 @@ def test_staff_list_filters_by_state_and_words(client, manager, make_release, fr
     page = client.get("/staff/releases/?q=roads").data.decode()
     assert "Public about roads" in page and "Draft about parks" not in page
     assert client.get("/staff/releases/?show=nonsense&page=-4").status_code == 200
+
+
+def test_editing_to_a_reference_in_use_is_refused(app, client, manager, make_release, frozen_clock):
+    make_release(contact_id=manager, reference="NCC 2024/25-01")
+    second = make_release(contact_id=manager, headline="Second")
+    response = client.post(f"/staff/releases/{second}/edit", data=release_form(
+        contact_id=manager, headline="Second, renamed", reference="ncc 2024/25-01"))
+    assert response.status_code == 200
+    assert b"already in use" in response.data and b'value="Second, renamed"' in response.data
+    assert get_release(app, second).headline == "Second"
+
+
+def test_public_release_embargo_cannot_move(app, client, manager, make_release, frozen_clock):
+    release_id = make_release(contact_id=manager, final=True)
+    release = get_release(app, release_id)
+    response = client.post(f"/staff/releases/{release_id}/edit", data=release_form(
+        contact_id=manager, reference=release.reference, embargo_date="2024-09-10", embargo_time="09:00"))
+    assert b"already public" in response.data and b'id="embargo_date-error"' in response.data
+    assert get_release(app, release_id).embargo_at is None
+
+
+def test_editing_an_embargoed_release_moves_its_public_time(app, client, manager, make_release, frozen_clock):
+    release_id = make_release(contact_id=manager, embargo_at=datetime(2024, 9, 4, tzinfo=UTC), final=True)
+    release = get_release(app, release_id)
+    client.post(f"/staff/releases/{release_id}/edit", data=release_form(
+        contact_id=manager, reference=release.reference, embargo_date="2024-09-10", embargo_time="09:00"))
+    release = get_release(app, release_id)
+    assert release.embargo_at == release.public_from == datetime(2024, 9, 10, 8, 0, tzinfo=UTC)

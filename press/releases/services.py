@@ -50,6 +50,10 @@ def staff_listing(show: str, q: str, at: datetime) -> Select:
 class ReleaseError(ValueError):
     """The change to a release is not allowed, for a reason the user can act on."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 def record(session: Session, release: Release, action: str, by: User | None, changes: dict | None = None) -> None:
     """Add an entry to the release's history."""
@@ -98,8 +102,10 @@ def create_release(session: Session, *, by: User | None, prefix: str, **fields: 
     """Add a draft release, giving it the next reference of its financial year if none is given."""
     reference = (fields.pop("reference", None) or "").strip()
     release = Release(status=Status.DRAFT, **fields)
-    release.slug = unique_slug(session, release.headline, release.release_date)
+    # Two people saving at once can pick the same next number or address: the unique
+    # constraints catch it, and the loser simply takes the next one.
     for _attempt in range(5):
+        release.slug = unique_slug(session, release.headline, release.release_date)
         release.reference = reference or next_reference(session, prefix, release.release_date)
         try:
             with session.begin_nested():
@@ -108,7 +114,7 @@ def create_release(session: Session, *, by: User | None, prefix: str, **fields: 
             break
         except IntegrityError as error:
             if reference:
-                raise ReleaseError(f"The reference {reference} is already in use.") from error
+                raise ReleaseError(f"The reference {reference} is already in use.", "reference") from error
     else:
         raise ReleaseError("Could not find a free reference; try again.")
     record(session, release, "created", by, {k: [None, describe(v)] for k, v in snapshot(release).items() if v})
@@ -121,19 +127,20 @@ def update_release(session: Session, release: Release, *, by: User | None, **fie
         raise ReleaseError("A withdrawn release cannot be edited.")
     now = clock.now()
     if release.is_public(now) and "embargo_at" in fields and fields["embargo_at"] != release.embargo_at:
-        raise ReleaseError("This release is already public, so its embargo can no longer change.")
-    if "reference" in fields and fields["reference"] != release.reference:
-        clash = session.scalar(select(Release.id).where(Release.reference == fields["reference"]))
-        if clash is not None:
-            raise ReleaseError(f"The reference {fields['reference']} is already in use.")
+        raise ReleaseError("This release is already public, so its embargo can no longer change.", "embargo_date")
     before = snapshot(release)
-    for name, value in fields.items():
-        setattr(release, name, value)
+    try:
+        # The savepoint starts before anything changes, so a clash rolls back only this edit.
+        with session.begin_nested():
+            for name, value in fields.items():
+                setattr(release, name, value)
+            if release.status == Status.FINAL and not release.is_public(now):
+                release.public_from = release.embargo_at or now
+            session.flush()
+    except IntegrityError as error:
+        raise ReleaseError(f"The reference {fields.get('reference')} is already in use.", "reference") from error
     changes = {k: [describe(before[k]), describe(v)] for k, v in snapshot(release).items() if before[k] != v}
-    if release.status == Status.FINAL and not release.is_public(now):
-        release.public_from = release.embargo_at or now
     if changes:
-        session.flush()
         record(session, release, "edited", by, changes)
     return changes
 

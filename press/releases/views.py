@@ -62,7 +62,7 @@ def new():
                 db.session, by=current_user, prefix=current_app.config["PRESS_REF_PREFIX"], **form_values(form)
             )
         except services.ReleaseError as error:
-            form.reference.errors.append(str(error))
+            form[error.field or "reference"].errors.append(str(error))
         else:
             db.session.commit()
             flash(f"Draft {release.reference} saved.")
@@ -134,8 +134,7 @@ def edit(release_id: int):
         try:
             changes = services.update_release(db.session, release, by=current_user, **values)
         except services.ReleaseError as error:
-            target = form.embargo_date if "embargo" in str(error) else form.reference
-            target.errors.append(str(error))
+            form[error.field or "reference"].errors.append(str(error))
         else:
             db.session.commit()
             flash("Changes saved." if changes else "Nothing had changed.")
