@@ -1,6 +1,6 @@
 """Response headers and error pages that every response gets, errors included."""
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -21,6 +21,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def refuse_nul_in_address() -> None:
+    """Answer 400 to an address with a NUL byte: no page has one, and databases refuse it."""
+    if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
+        abort(400)
 
 
 def add_security_headers(response: Response) -> Response:
@@ -59,6 +65,7 @@ def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     """Register the headers and error handlers on the app."""
+    app.before_request(refuse_nul_in_address)
     app.after_request(add_security_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

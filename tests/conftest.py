@@ -110,6 +110,22 @@ def app(app_config):
 
 
 @pytest.fixture
+def build_app(app_config):
+    """Build extra apps on the test's database with some settings changed; their connections close after."""
+    built = []
+
+    def build(**overrides):
+        extra = create_app(app_config | overrides)
+        built.append(extra)
+        return extra
+
+    yield build
+    for extra in built:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from press import create_app
+from press.extensions import db
+from press.releases.models import Release
 
 
 def assert_security_headers(response) -> None:
@@ -28,9 +29,8 @@ def test_security_headers_on_errors(client):
     assert_security_headers(response)
 
 
-def test_security_headers_on_server_errors(app_config):
-    app_config["PROPAGATE_EXCEPTIONS"] = False
-    app = create_app(app_config)
+def test_security_headers_on_server_errors(build_app):
+    app = build_app(PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/boom")
     def boom():
@@ -59,9 +59,8 @@ def test_pages_use_no_inline_script_or_style(client, manager, make_release):
 
 
 @pytest.fixture
-def csrf_app(app_config):
-    app_config["WTF_CSRF_ENABLED"] = True
-    return create_app(app_config)
+def csrf_app(build_app):
+    return build_app(WTF_CSRF_ENABLED=True)
 
 
 def post_routes(app):
@@ -119,3 +118,14 @@ def test_hostile_input_never_causes_a_server_error(client, manager, value):
     ]
     for response in checks:
         assert response.status_code < 500, response.request.path
+
+
+def test_nul_bytes_are_stripped_from_forms_and_refused_in_addresses(app, client, manager):
+    response = client.post("/staff/releases/new", data={"headline": "Nul\x00 headline", "body": "Body\x00 text",
+                                                          "release_date": "2024-09-03", "contact_id": manager})
+    assert response.status_code == 302
+    with app.app_context():
+        release = db.session.scalar(db.select(Release))
+        assert release.headline == "Nul headline" and release.body == "Body text"
+    assert client.get("/?q=%00").status_code == 400
+    assert client.get("/releases/a%00b").status_code == 400

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import Email, InputRequired, Length
 
+from press.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     email = EmailField(
         "Email address",
         validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, literal, or_, select, tuple_
+from sqlalchemy.orm import Session, joinedload
 
+from press.database import UTCDateTime
 from press.pagination import Page, paginate
 from press.releases.models import Attachment, Release
 
@@ -28,24 +29,22 @@ def listed_releases(session: Session, at: datetime, *, page: int, per_page: int,
 
 def public_release(session: Session, slug: str, at: datetime) -> Release | None:
     """The release at this address if the public may see it now (its notice, if removed)."""
-    return session.scalar(select(Release).where(Release.slug == slug, Release.public_filter(at)))
+    return session.scalar(
+        select(Release).options(joinedload(Release.contact)).where(Release.slug == slug, Release.public_filter(at))
+    )
 
 
 def neighbours(session: Session, release: Release, at: datetime) -> tuple[Release | None, Release | None]:
     """The listed releases just older and just newer than this one."""
-    key = (release.public_from, release.id)
+    # Compared as a pair, so the database can seek in the (public_from, id) index.
+    position = tuple_(Release.public_from, Release.id)
+    here = tuple_(literal(release.public_from, UTCDateTime()), literal(release.id))
     listed = Release.listed_filter(at)
     older = session.scalar(
-        select(Release)
-        .where(listed, or_(Release.public_from < key[0], and_(Release.public_from == key[0], Release.id < key[1])))
-        .order_by(Release.public_from.desc(), Release.id.desc())
-        .limit(1)
+        select(Release).where(listed, position < here).order_by(Release.public_from.desc(), Release.id.desc()).limit(1)
     )
     newer = session.scalar(
-        select(Release)
-        .where(listed, or_(Release.public_from > key[0], and_(Release.public_from == key[0], Release.id > key[1])))
-        .order_by(Release.public_from.asc(), Release.id.asc())
-        .limit(1)
+        select(Release).where(listed, position > here).order_by(Release.public_from.asc(), Release.id.asc()).limit(1)
     )
     return older, newer
 

@@ -1,20 +1,20 @@
 from datetime import datetime
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from press import uktime
+from press.forms import BaseForm
 from press.releases.models import Withdrawal
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A button that changes something: the form carries only the CSRF token."""
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(BaseForm):
     reference = StringField(
         "Reference",
         description="Leave blank for the next number in this financial year, for example PRESS 2024/25-07.",
@@ -86,7 +86,7 @@ class ReleaseForm(FlaskForm):
         return valid
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     text = TextAreaField(
         "Paste the release",
         description="Paste the whole release as text, from the reference line to the media contact.",
@@ -102,7 +102,7 @@ class ImportForm(FlaskForm):
         return valid
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(BaseForm):
     document = FileField("File", description="PDF, Word (.docx) or image (PNG, JPEG, GIF, WebP), up to 20 MB.")
     title = StringField("Title (optional)", description="For example: Full report (PDF)", validators=[Optional(), Length(max=255)])
 
@@ -114,7 +114,7 @@ class AttachmentForm(FlaskForm):
         return valid
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     kind = RadioField(
         "How should it be withdrawn?",
         choices=[

@@ -1,6 +1,7 @@
 """Release text from Markdown to safe HTML."""
 
 import html
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -13,6 +14,9 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 
 
+# Rendering depends only on the text, and the same releases are shown again and again
+# (the feed renders thirty on every request), so results are kept.
+@lru_cache(maxsize=2048)
 def render_markdown(text: str) -> Markup:
     """Render Markdown and strip anything that could run script or change the page."""
     html = markdown.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
@@ -26,6 +30,7 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
+@lru_cache(maxsize=2048)
 def plain_text(text: str, limit: int = 300) -> str:
     """A short plain-text summary of Markdown, for feeds and meta descriptions."""
     stripped = html.unescape(nh3.clean(markdown.markdown(text or ""), tags=set()))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from press import clock, uktime
 from press.accounts.models import User
@@ -32,7 +32,7 @@ STAFF_FILTERS = {
 
 def staff_listing(show: str, q: str, at: datetime) -> Select:
     """The staff list of releases, narrowed to one state and by words in the reference or headline."""
-    query = select(Release)
+    query = select(Release).options(selectinload(Release.contact))
     if show == "draft":
         query = query.where(Release.status == Status.DRAFT)
     elif show == "embargoed":

@@ -1,0 +1,1 @@
+"""Benchmarks that time the press office app with realistic amounts of data."""
