@@ -20,6 +20,15 @@ def skip_empty_autogenerate(context, revision, directives) -> None:
         logger.info("No changes in schema detected.")
 
 
+def render_item(type_: str, obj, autogen_context):
+    """Write the project's UTC column type as the plain SQL type it stores, so migrations stand alone."""
+    from press.database import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
@@ -29,6 +38,7 @@ def run_offline() -> None:
 def run_online() -> None:
     options = dict(migrate.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    options.setdefault("render_item", render_item)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, **options)
         with context.begin_transaction():

@@ -33,10 +33,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from press import database, security, templating
     from press.accounts import views as accounts
+    from press.contacts import public as contacts_public
+    from press.contacts import import_views as contact_imports
+    from press.contacts import list_views as contact_lists
+    from press.contacts import views as contacts
+    from press.distribution import caught as caught_mail
     from press.newsroom import views as newsroom
     from press.releases import views as releases
     from press.cli import press_cli
 
+    app.url_map.converters["int"] = database.IdConverter
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             database.listen_sqlite(db.engine)
@@ -45,6 +51,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(releases.bp)
     app.register_blueprint(newsroom.bp)
+    app.register_blueprint(contacts.bp)
+    app.register_blueprint(contact_lists.bp)
+    app.register_blueprint(contact_imports.bp)
+    app.register_blueprint(contacts_public.bp)
+    app.register_blueprint(caught_mail.bp)
     app.cli.add_command(press_cli)
 
     proxies = app.config["PRESS_TRUSTED_PROXIES"]

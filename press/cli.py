@@ -1,5 +1,6 @@
 """The `flask press ...` commands."""
 
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,10 @@ from flask.cli import AppGroup
 from press import clock, uktime
 from press.accounts import services as accounts
 from press.accounts.models import Role
+from press.contacts import importing as contact_imports
+from press.contacts.csvimport import ImportFileError
 from press.demo import load_demo
+from press.distribution.worker import Worker
 from press.extensions import db
 from press.releases import importing, services as releases
 
@@ -102,3 +106,33 @@ def demo() -> None:
     login = load_demo(db.session, current_app.config["PRESS_REF_PREFIX"])
     db.session.commit()
     click.echo(login)
+
+
+@press_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver everything that is due now, then exit.")
+def worker(once: bool) -> None:
+    """Deliver the outbox until SIGTERM: messages in flight are finished, the rest are given back."""
+    runner = Worker(current_app._get_current_object())
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    signal.signal(signal.SIGINT, lambda *_: runner.stop())
+    handled = runner.run(once=once)
+    click.echo(f"{handled} deliveries handled")
+
+
+@press_cli.command("import-contacts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "list_names", multiple=True, help="Put every imported contact on this list.")
+def import_contacts(file: Path, list_names: tuple[str, ...]) -> None:
+    """Import media contacts from a CSV file, print a summary and where the per-row report is."""
+    try:
+        result = contact_imports.import_file(
+            db.session, file.read_bytes(), filename=file.name, list_names=list(list_names), by=None,
+            directory=current_app.config["PRESS_IMPORT_DIR"],
+        )
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    report = Path(current_app.config["PRESS_IMPORT_DIR"]) / f"contacts-import-{result.id}-report.csv"
+    report.write_text(result.report, encoding="utf-8-sig")
+    click.echo(f"{result.added} added, {result.updated} updated, {result.skipped} skipped, {result.rejected} rejected")
+    click.echo(f"Report: {report}")

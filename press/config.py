@@ -12,11 +12,15 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_REF_PREFIX": "PRESS",
     "PRESS_ORGANISATION": "Northshire Council",
     "PRESS_UPLOAD_DIR": None,
+    # Uploaded contact files wait here between the preview and the import.
+    "PRESS_IMPORT_DIR": None,
     # Attachments larger than this are refused; the request cap leaves room for form fields.
     "PRESS_MAX_ATTACHMENT_BYTES": 20 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
     "PRESS_RELEASES_PER_PAGE": 20,
     "PRESS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Per address, on every public form and link that writes something.
+    "PRESS_PUBLIC_FORM_RATE_LIMIT": "20 per minute;200 per day",
     # How many reverse proxies in front of the app set X-Forwarded-* headers.
     "PRESS_TRUSTED_PROXIES": 0,
     "MAIL_SERVER": "127.0.0.1",
@@ -26,6 +30,17 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "press-office@localhost",
+    # The outbox worker: connections kept open to the relay, the relay's rate limit, and patience.
+    "PRESS_SMTP_CONNECTIONS": 2,
+    "PRESS_SEND_RATE_PER_MINUTE": 600,
+    "PRESS_SMTP_TIMEOUT": 30,
+    "PRESS_SMTP_CA_FILE": None,
+    "PRESS_LEASE_SECONDS": 300,
+    "PRESS_WORKER_POLL_SECONDS": 2.0,
+    # Where the local mail catcher keeps what it caught, when there is no relay.
+    "PRESS_MAIL_CATCHER_DIR": None,
+    # How long a journalist has to confirm they want releases.
+    "PRESS_SIGNUP_CONFIRM_DAYS": 7,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_NAME": "press_session",
@@ -50,9 +65,19 @@ TEXT_SETTINGS = (
     "PRESS_ORGANISATION",
     "PRESS_UPLOAD_DIR",
     "PRESS_LOGIN_RATE_LIMIT",
+    "PRESS_PUBLIC_FORM_RATE_LIMIT",
+    "PRESS_SMTP_CA_FILE",
+    "PRESS_MAIL_CATCHER_DIR",
     "RATELIMIT_STORAGE_URI",
 )
-INT_SETTINGS = ("MAIL_PORT", "PRESS_MAX_ATTACHMENT_BYTES", "PRESS_TRUSTED_PROXIES")
+INT_SETTINGS = (
+    "MAIL_PORT",
+    "PRESS_MAX_ATTACHMENT_BYTES",
+    "PRESS_TRUSTED_PROXIES",
+    "PRESS_SMTP_CONNECTIONS",
+    "PRESS_SEND_RATE_PER_MINUTE",
+    "PRESS_SMTP_TIMEOUT",
+)
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 
 
@@ -102,6 +127,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config["PRESS_UPLOAD_DIR"]:
         config["PRESS_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
+    if not config["PRESS_IMPORT_DIR"]:
+        config["PRESS_IMPORT_DIR"] = os.path.join(app.instance_path, "imports")
 
     https = config["PRESS_BASE_URL"].startswith("https://")
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):

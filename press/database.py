@@ -1,10 +1,14 @@
-"""Column types shared by every area's models."""
+"""Database helpers shared by every area: the UTC column type, SQLite settings, and id limits."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter
+
+# Ids are 32-bit integers on PostgreSQL; a larger number can never be a row, and would be a database error.
+MAX_ID = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -43,3 +47,11 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG0
 def listen_sqlite(engine: Engine) -> None:
     """Apply configure_sqlite to every connection the engine opens."""
     event.listen(engine, "connect", configure_sqlite)
+
+
+class IdConverter(IntegerConverter):
+    """The <int:...> of every route: numbers past MAX_ID answer 404 before any query runs."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)

@@ -15,6 +15,6 @@ def strip_control_characters(value: Any) -> Any:
 class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            filters = options.get("filters", ())
-            options["filters"] = (strip_control_characters, *filters)
+            own = unbound_field.kwargs.get("filters", ())
+            options["filters"] = (strip_control_characters, *own)
             return unbound_field.bind(form=form, **options)

@@ -32,9 +32,10 @@ def refuse_nul_in_address() -> None:
 def add_security_headers(response: Response) -> Response:
     """Set the headers that keep pages out of frames, sniffers and other sites' referrers."""
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # A view may set a stricter policy of its own (a sandboxed email preview); every other page gets ours.
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"

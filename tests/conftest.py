@@ -26,6 +26,7 @@ def base_config(url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "PRESS_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "PRESS_IMPORT_DIR": str(tmp_path / "imports"),
         "PRESS_BASE_URL": "http://press.test",
         "PRESS_REF_PREFIX": "NCC",
         "WTF_CSRF_ENABLED": False,

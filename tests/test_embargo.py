@@ -5,6 +5,8 @@ import re
 from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
+from press.contacts import services, signups
+from press.contacts.models import MediaList
 from press.extensions import db
 from press.releases.models import Release
 
@@ -61,7 +63,7 @@ def test_embargoed_release_is_never_served_until_its_time(app, client, make_user
         slug, attachment = release.slug, release.attachments[0]
         direct = [f"/releases/{slug}", f"/releases/{slug}/files/{attachment.id}/{attachment.filename}"]
     searches = [f"/?q={word}" for word in ("quokka", "Zebra", "sentinel", "embargo")]
-    probes = direct + searches + ["/?page=2", "/releases/no-such-release"]
+    probes = direct + searches + ["/?page=2", "/releases/no-such-release", *token_pages(app)]
 
     before = crawl(client, probes)
     for url, (status, body) in before.items():
@@ -87,13 +89,26 @@ def test_embargoed_release_is_never_served_until_its_time(app, client, make_user
     assert SENTINEL_HEADLINE.encode() in after["/?q=quokka"][1]
 
 
+def token_pages(app) -> list[str]:
+    """Public pages reached only from links in emails: unsubscribe and signup confirmation."""
+    with app.app_context():
+        media_list = MediaList(name="Signups", for_signups=True)
+        contact = services.create_contact(db.session, by=None, email="jo@gazette.example", name="Jo")
+        signup = signups.request_signup(db.session, name="Sam", email="sam@radio.example", outlet="",
+                                        media_list=media_list, organisation="Council")
+        db.session.commit()
+        secret = app.config["SECRET_KEY"]
+        return [f"/unsubscribe/{services.unsubscribe_token(contact, secret)}",
+                f"/get-releases/confirm/{signups.confirmation_token(signup, secret)}"]
+
+
 def test_crawl_covers_every_public_route(app, client, make_release):
     release_id = make_release(final=True)
     attachment_route = "newsroom.attachment"
     visited_endpoints = set()
     with app.app_context():
         slug = db.session.get(Release, release_id).slug
-    pages = crawl(client, [f"/releases/{slug}"])
+    pages = crawl(client, [f"/releases/{slug}", *token_pages(app)])
     adapter = app.url_map.bind("press.test")
     for url, (status, _body) in pages.items():
         if status == 200:

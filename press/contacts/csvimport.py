@@ -1,0 +1,568 @@
+"""Turn the rows of a contacts CSV into clean, de-duplicated contacts, with every row not used reported and why.
+
+The database layer consumes `ImportPlan`; this module knows nothing of Flask or SQLAlchemy.
+
+Rules chosen here (whenever one changes or leaves out a value, the per-row report says so):
+- A row with no usable email address is rejected; every other problem keeps the contact and adds a warning.
+- Invalid phone numbers are left out with a warning. When a phone cell holds more than the one number the
+  phone field keeps (an extension, a second number, words such as "after 6pm"), the first valid number is used
+  and the cell as written is added to the notes. Placeholders such as "n/a" or "-" count as no number.
+- A cell holding several email addresses uses the first; the others are added to the notes.
+- Contacts without a name are imported with name "" and a warning; "Jane Smith <jane@x.com>" supplies a name.
+- A "Name" column wins over "First name" + "Last name", which are joined when the name cell is empty.
+- Rows with the same email (ignoring case) are merged into the first: its values win, later rows fill blanks,
+  lists are joined, differing notes appended. A differing later value is left out with a warning naming it.
+- Over-long cells are cut to the field's limit with a warning; an email address is never cut, the validator
+  rejects it. Control and invisible characters are removed without a warning: they carry nothing.
+- Lawful basis is stored as one of the LAWFUL_BASES codes, recognised from how people write it ("Legitimate
+  interests", "LI", "Art. 6(1)(f)"); any other text goes to the notes with a warning.
+- List cells split on ";", "|" or line breaks when they hold any of those, otherwise on ",", so a name such as
+  "Health, Social Care" survives in "Health, Social Care; Education".
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from press.contacts.csvread import INVISIBLE, CsvTable, ImportFileError, read_csv
+
+__all__ = [
+    "ALL_FIELDS", "CONTACT_FIELDS", "FIELD_LABELS", "FIELD_LIMITS", "LAWFUL_BASES", "LIST_NAME_LIMIT", "ContactRow",
+    "CsvTable", "ImportFileError", "ImportPlan", "RowProblem", "clean_rows", "guess_mapping", "read_csv",
+    "report_csv",
+]
+
+CONTACT_FIELDS = ("name", "email", "outlet", "job_title", "phone", "notes", "source", "lawful_basis", "lists")
+# What a column can be mapped to: the contact fields, plus two name parts that clean_rows joins into "name".
+ALL_FIELDS = (*CONTACT_FIELDS, "first_name", "last_name")
+FIELD_LABELS: dict[str, str] = {
+    "name": "Name", "email": "Email", "outlet": "Outlet", "job_title": "Job title or beat", "phone": "Phone",
+    "notes": "Notes", "source": "Source", "lawful_basis": "Lawful basis", "lists": "Lists",
+    "first_name": "First name", "last_name": "Last name",
+}
+FIELD_LIMITS = {"name": 200, "outlet": 200, "job_title": 200, "notes": 5000, "source": 200}
+LIST_NAME_LIMIT = 100
+NO_EMAIL_COLUMN = "No column holds email addresses: choose which column is the email."
+
+_SYNONYMS = {
+    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "work email", "email 1 - value",
+              "e-mail 1 - value", "primary email", "business email", "email (work)"),
+    "name": ("name", "full name", "contact name", "contact", "display name", "journalist", "journalist name"),
+    "first_name": ("first name", "firstname", "forename", "given name", "first"),
+    "last_name": ("last name", "lastname", "surname", "family name", "last"),
+    "outlet": ("outlet", "organisation", "organization", "company", "publication", "media outlet",
+               "title (publication)", "newspaper", "station", "employer", "outlet name", "organisation name",
+               "organization name", "company name", "publication name", "media", "organization 1 - name"),
+    "job_title": ("job title", "title", "position", "role", "beat", "job title or beat", "desk", "job",
+                  "organization 1 - title"),
+    "phone": ("phone", "telephone", "tel", "mobile", "mobile phone", "phone number", "direct line", "business phone",
+              "work phone", "mobile number", "telephone number", "phone 1 - value"),
+    "notes": ("notes", "comments", "note", "comment"),
+    "source": ("source", "how we got this"),
+    "lawful_basis": ("lawful basis", "legal basis", "gdpr basis", "basis", "lawful basis for processing"),
+    "lists": ("lists", "list", "groups", "tags", "segments", "group membership", "categories", "group"),
+}
+
+
+def _squash(header: str) -> str:
+    """A header reduced to lower-case letters and digits, so "E-mail Address" and "email_address" meet."""
+    return re.sub(r"[\W_]+", "", header.casefold())
+
+
+_HEADER_FIELDS = {_squash(name): fld for fld, names in _SYNONYMS.items() for name in names}
+# Names that often mean something else ("Title" is Mr or Ms in Outlook and Google exports): they map only when
+# no other column claims the field.
+_AMBIGUOUS = {"title", "contact", "mail", "basis", "first", "last", "job", "media", "group", "list"}
+# Headers that only mention email or phone among other words, tried when no exact name matched.
+_LOOSE = (("email", ("email", "mail"), ("type", "display", "name", "opt", "consent", "status", "sent", "date")),
+          ("phone", ("phone", "mobile", "telephone"), ("type", "ext")))
+
+
+def guess_mapping(headers: list[str]) -> list[str | None]:
+    """For each column the field it most likely holds, or None; the first column that fits a field wins it."""
+    mapping: list[str | None] = [None] * len(headers)
+    taken: set[str] = set()
+    keys = [_squash(header) for header in headers]
+    for ambiguous in (False, True):
+        for index, key in enumerate(keys):
+            found = _HEADER_FIELDS.get(key)
+            if found and found not in taken and (key in _AMBIGUOUS) == ambiguous:
+                mapping[index] = found
+                taken.add(found)
+    for fld, words, unless in _LOOSE:
+        for index, key in enumerate(keys):
+            if (fld not in taken and mapping[index] is None and any(w in key for w in words)
+                    and not any(u in key for u in unless)):
+                mapping[index] = fld
+                taken.add(fld)
+    return mapping
+
+
+@dataclass
+class ContactRow:
+    """One contact ready to store: cleaned values and the file lines it came from."""
+
+    line: int
+    name: str
+    email: str  # stripped and lower-cased
+    outlet: str = ""
+    job_title: str = ""
+    phone: str = ""  # E.164, or "" when none
+    notes: str = ""
+    source: str = ""
+    lawful_basis: str = ""
+    lists: list[str] = field(default_factory=list)
+    merged_lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class RowProblem:
+    """Why a row of the file was not used, or was used with something left out; `values` are its raw cells."""
+
+    line: int
+    reason: str
+    values: list[str]
+    outcome: str = ""  # "rejected", "skipped", "warning", or a caller's own word such as "suppressed"
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do: the contacts to store and every row that needs the importer's attention."""
+
+    contacts: list[ContactRow] = field(default_factory=list)
+    rejected: list[RowProblem] = field(default_factory=list)
+    skipped: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+
+
+def _text(cell: str) -> str:
+    """A one-line value: invisible characters removed and runs of whitespace, line breaks included, made one space."""
+    if not cell.isprintable():
+        cell = cell.translate(INVISIBLE)
+    return " ".join(cell.split())
+
+
+def _notes_text(cell: str) -> str:
+    """A notes value: line breaks kept as newlines, spaces tidied within each line."""
+    if not cell.isprintable():
+        cell = cell.replace("\r\n", "\n").replace("\r", "\n").translate(INVISIBLE)
+        return "\n".join(" ".join(line.split()) for line in cell.split("\n")).strip("\n")
+    return " ".join(cell.split())
+
+
+def _quote(value: str, limit: int = 80) -> str:
+    """A raw value for a reason, shortened so one bad cell cannot swamp the report."""
+    value = _text(value)
+    return f"'{value[:limit]}…'" if len(value) > limit else f"'{value}'"
+
+
+# --- Email addresses ---------------------------------------------------------------------------------------
+
+_ANGLE = re.compile(r"(.*?)<([^<>]*)>")
+# The plain local parts email_validator accepts as they are (RFC 5322 dot-atom); tests hold the two in step.
+_DOT_ATOM = re.compile(r"[a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~]+)*")
+
+
+def _strip_email(text: str) -> tuple[str, str]:
+    """Split "Jane Smith <jane@x.com>", "mailto:jane@x.com" and quoted forms into (display name, address)."""
+    display = ""
+    match = _ANGLE.fullmatch(text)
+    if match:
+        display, text = _text(match.group(1).strip().strip("\"'")), match.group(2)
+    text = text.strip().strip("\"'<>").strip()
+    if text[:7].casefold() == "mailto:":
+        text = text[7:].split("?", 1)[0].strip()
+    return display, text.rstrip(";,").strip()
+
+
+def _split_emails(text: str) -> list[tuple[str, str]]:
+    """The addresses a cell holds, in order, each as (display name, address)."""
+    if text.count("@") > 1:
+        for pattern in (r"[;,]", r"[\s/]+"):
+            parts = [part for part in re.split(pattern, text) if part.strip()]
+            if len(parts) > 1 and all("@" in part for part in parts):
+                return [_strip_email(part.strip()) for part in parts]
+    return [_strip_email(text)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_domain(domain: str) -> str | None:
+    """The normalised form of a valid ASCII domain, or None; cached because a file repeats a few hundred domains."""
+    try:
+        return validate_email("a@" + domain, check_deliverability=False).domain.lower()
+    except EmailNotValidError:
+        return None
+
+
+def _normalise_email(address: str) -> tuple[str, str]:
+    """The address validated and lower-cased, or "" and the validator's reason."""
+    # Fast path for plain ASCII addresses: email_validator accepts exactly these local parts unchanged, and the
+    # domain check is the costly part. Anything unusual, and every failure, goes to the validator itself.
+    local, at, domain = address.rpartition("@")
+    if at and address.isascii() and len(address) <= 254 and _DOT_ATOM.fullmatch(local):
+        checked = _checked_domain(domain)
+        if checked is not None:
+            return f"{local.lower()}@{checked}", ""
+    try:
+        return validate_email(address, check_deliverability=False).normalized.lower(), ""
+    except EmailNotValidError as err:
+        why = str(err).rstrip(".")
+        first_word = why.split(" ", 1)[0]
+        # The reason follows a colon mid-sentence; keep acronyms such as "IDNA" as they are.
+        return "", why[:1].lower() + why[1:] if first_word[1:].islower() or len(first_word) == 1 else why
+
+
+# --- Phone numbers -----------------------------------------------------------------------------------------
+
+_PHONE_PLACEHOLDERS = {"-", "--", "–", "—", "n/a", "na", "none", "tbc", "tba", "unknown", "?", "nil"}
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]+")
+# Labels people put beside a number, which say nothing worth keeping; any other word is kept in the notes.
+_PHONE_LABELS = {"t", "tel", "telephone", "phone", "p", "m", "mob", "mobile", "cell", "w", "work", "o", "office",
+                 "direct", "dl", "dd", "ddi", "line", "landline", "switchboard", "desk", "uk", "no", "number", "x",
+                 "ext", "extn", "extension", "or", "and"}
+_UK_SHAPE = re.compile(r"[\d\s()+.-]+")
+_UK_DIGITS = re.compile(r"(?:\+44|0044|0)([1-9]\d{8,9})")
+_E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+# Ofcom's ranges reserved for drama and training material, as first and last national numbers. Demo and test
+# lists use them, they are shaped like real numbers, and phonenumbers calls some of them invalid.
+_FICTIONAL = (*((area * 10**7 + 4960000, area * 10**7 + 4960999) for area in (113, 114, 115, 116, 117, 118, 121, 131,
+                                                                               141, 151, 161)),
+              (2079460000, 2079460999), (1914980000, 1914980999), (2896496000, 2896496999), (2920180000, 2920180999),
+              (1632960000, 1632960999), (7700900000, 7700900999), (8081570000, 8081570999), (9098790000, 9098790999),
+              (3069990000, 3069990999))
+
+
+def _fictional(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether a number is in one of Ofcom's UK ranges for drama."""
+    national = number.national_number
+    return number.country_code == 44 and any(low <= national <= high for low, high in _FICTIONAL)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_phone(text: str) -> tuple[str, str]:
+    """One number as typed, as (E.164 or "" when not valid, extension)."""
+    if _UK_SHAPE.fullmatch(text):
+        # Fast path for UK numbers typed with spaces, dashes or "(0)": no need for the full parser.
+        compact = re.sub(r"[\s().-]", "", re.sub(r"^(\s*(?:\+|00)\s*44\s*)\(0\)", r"\1", text))
+        match = _UK_DIGITS.fullmatch(compact)
+        if match:
+            number = phonenumbers.PhoneNumber(country_code=44, national_number=int(match.group(1)))
+            valid = phonenumbers.is_valid_number(number) or _fictional(number)
+            return ("+44" + match.group(1) if valid else ""), ""
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return "", ""
+    if not (phonenumbers.is_valid_number(number) or _fictional(number)):
+        return "", ""
+    # The parser reads "07700 900123 07700 900124" as one number; accept it only when its digits are all the
+    # number's own, give or take the prefixes people type.
+    digits, extension = "".join(_DIGIT.findall(text)), number.extension or ""
+    if extension and digits.endswith(extension):
+        digits = digits[:-len(extension)]
+    national, country = phonenumbers.national_significant_number(number), str(number.country_code)
+    if digits not in {national, "0" + national, *(f"{p}{country}{z}{national}" for p in ("", "00") for z in ("", "0"))}:
+        return "", ""
+    return phonenumbers.format_number(number, _E164), extension
+
+
+def _numbers_in(text: str) -> list[tuple[str, str]]:
+    """Every valid number found within free text, in order, as (E.164, extension)."""
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE):
+        number = match.number
+        if phonenumbers.is_valid_number(number) or _fictional(number):
+            found.append((phonenumbers.format_number(number, _E164), number.extension or ""))
+    return found
+
+
+def _phone(cell: str, warnings: list[str], notes: list[str]) -> str:
+    """The E.164 number in a phone cell, or ""; anything the field cannot hold goes to the notes with a warning."""
+    text = _text(cell)
+    if not text or text.casefold() in _PHONE_PLACEHOLDERS:
+        return ""
+    words = {word.casefold() for word in _WORD.findall(text)} - _PHONE_LABELS
+    e164, extension = _parse_phone(text)
+    if e164 and not words:
+        if extension:
+            warnings.append(f"Phone number {_quote(text)} has an extension, which the phone field cannot hold:"
+                            f" {e164} was used and the number as written was added to the notes.")
+            notes.append(f"Phone: {text}")
+        return e164
+    # Not one plain number: look for numbers within the text, and keep the whole cell in the notes.
+    found = _numbers_in(text)
+    if not found:
+        where = "" if text.startswith(("+", "00")) else " UK"
+        warnings.append(f"Phone number {_quote(text)} is not a valid{where} number and was left out.")
+        return ""
+    e164 = found[0][0]
+    what = "words besides the number" if words and len(found) == 1 else "more than one number"
+    warnings.append(f"Phone cell {_quote(text)} holds {what}: {e164} was used and the cell was added to the notes.")
+    notes.append(f"Phone: {text}")
+    return e164
+
+
+# --- Lawful basis ------------------------------------------------------------------------------------------
+
+# The UK GDPR Article 6(1) bases the contacts list records, as the codes it stores, with the ways people write
+# them. Legal obligation and vital interests never apply to a press list, so they are not among them.
+LAWFUL_BASES = ("legitimate_interests", "consent", "public_task", "contract")
+_BASIS_SPELLINGS = {
+    "consent": ("consent", "consented", "optin", "optedin"),
+    "contract": ("contract", "contractual"),
+    "public_task": ("publictask", "publicinterest", "publicinteresttask", "officialauthority"),
+    "legitimate_interests": ("legitimateinterests", "legitimateinterest", "li", "legint"),
+}
+_BASIS_CODES = {_squash(spelling): code for code, spellings in _BASIS_SPELLINGS.items() for spelling in spellings}
+_ARTICLE = re.compile(r"(?:art(?:icle)?\.?\s*)?6\s*\(\s*1\s*\)\s*\(\s*([abef])\s*\)", re.I)
+_ARTICLE_CODES = {"a": "consent", "b": "contract", "e": "public_task", "f": "legitimate_interests"}
+
+
+def _lawful_basis(cell: str, warnings: list[str], notes: list[str]) -> str:
+    """The code of the lawful basis a cell names, or ""; anything else goes to the notes with a warning."""
+    text = _text(cell)
+    if not text:
+        return ""
+    code = _BASIS_CODES.get(_squash(text))
+    if code is None and (article := _ARTICLE.fullmatch(text)):
+        code = _ARTICLE_CODES[article.group(1).lower()]
+    if code is None:
+        notes.append(f"Lawful basis: {text}")
+        warnings.append(f"Lawful basis {_quote(text)} is not one the contacts list records (consent, contract,"
+                        " public task or legitimate interests), so it was added to the notes instead.")
+        return ""
+    return code
+
+
+# --- Lists -------------------------------------------------------------------------------------------------
+
+_LIST_STRONG = re.compile(r"[;|\r\n]|:::")  # ":::" joins groups in Google Contacts exports
+
+
+def _list_names(cell: str, warnings: list[str]) -> list[str]:
+    """The list names in a cell, tidied, cut to the name limit with a warning."""
+    parts = _LIST_STRONG.split(cell) if _LIST_STRONG.search(cell) else cell.split(",")
+    names = []
+    for part in parts:
+        name = _text(part)
+        if len(name) > LIST_NAME_LIMIT:
+            warnings.append(f"List name {_quote(name)} was longer than {LIST_NAME_LIMIT} characters and was cut"
+                            f" to {LIST_NAME_LIMIT}.")
+            name = name[:LIST_NAME_LIMIT].rstrip()
+        if name:
+            names.append(name)
+    return names
+
+
+def _add_lists(lists: list[str], names: Iterable[str]) -> None:
+    """Append the names not already in `lists`, comparing without regard to case."""
+    if not names:
+        return
+    seen = {name.casefold() for name in lists}
+    for name in names:
+        key = name.casefold()
+        if key not in seen:
+            seen.add(key)
+            lists.append(name)
+
+
+# --- Rows --------------------------------------------------------------------------------------------------
+
+def _columns(headers: list[str], mapping: Sequence[str | None]) -> dict[str, list[int]]:
+    """Which column indexes feed each field; several columns may feed notes or lists, one any other field."""
+    if len(mapping) != len(headers):
+        raise ValueError(f"The mapping has {len(mapping)} entries for {len(headers)} columns.")
+    columns: dict[str, list[int]] = {}
+    for index, fld in enumerate(mapping):
+        if fld is None:
+            continue
+        if fld not in ALL_FIELDS:
+            raise ValueError(f"Unknown contact field {fld!r}.")
+        columns.setdefault(fld, []).append(index)
+    for fld, indexes in columns.items():
+        if len(indexes) > 1 and fld not in ("notes", "lists"):
+            first, second = (headers[i] or f"column {i + 1}" for i in indexes[:2])
+            raise ImportFileError(f"Columns '{first}' and '{second}' are both set to {FIELD_LABELS[fld]}: choose"
+                                  " one.")
+    if "email" not in columns:
+        raise ImportFileError(NO_EMAIL_COLUMN)
+    return columns
+
+
+def _limit(contact: ContactRow, fld: str, warnings: list[str]) -> None:
+    """Cut an over-long value to its field's limit, saying so."""
+    limit = FIELD_LIMITS[fld]
+    value = getattr(contact, fld)
+    if len(value) > limit:
+        setattr(contact, fld, value[:limit].rstrip())
+        warnings.append(f"{FIELD_LABELS[fld]} was longer than {limit:,} characters and was cut to {limit:,}.")
+
+
+def _contact(line: int, cells: list[str], columns: dict[str, list[int]], delimiter: str,
+             warnings: list[str]) -> ContactRow | str:
+    """The contact a row holds, or the reason it cannot be used; problems that leave it usable go to `warnings`."""
+    raw = {fld: cells[indexes[0]] for fld, indexes in columns.items()}
+    for fld, value in raw.items():
+        # A quote left open swallows the lines after it into one cell; a notes or lists cell may span lines.
+        if ("\n" in value or "\r" in value) and delimiter in value and fld not in ("email", "notes", "lists"):
+            warnings.append(f"{FIELD_LABELS[fld]} runs over several lines of the file and holds the separator"
+                            f" {delimiter!r}, so a closing quote mark may be missing: check this line.")
+
+    def cell(fld: str) -> str:
+        return raw.get(fld, "")
+
+    raw_email = raw["email"]
+    if "\n" in raw_email or "\r" in raw_email:
+        return "Email cell runs over several lines of the file, so a closing quote mark is probably missing."
+    addresses = _split_emails(_text(raw_email))
+    display, address = addresses[0]
+    if not address:
+        return "Email address is missing."
+    email, why = _normalise_email(address)
+    if not email:
+        return f"Email address {_quote(address)} is not valid: {why}."
+
+    notes = [text for i in columns.get("notes", ()) if (text := _notes_text(cells[i]))]
+    if len(addresses) > 1:
+        others = ", ".join(other for _, other in addresses[1:])
+        notes.append(f"Other email addresses: {others}")
+        warnings.append(f"Only the first email address in the cell was used: {_quote(others)} was added to the"
+                        " notes.")
+
+    name = _text(cell("name")) or " ".join(filter(None, (_text(cell("first_name")), _text(cell("last_name")))))
+    contact = ContactRow(line=line, name=name or display, email=email, outlet=_text(cell("outlet")),
+                         job_title=_text(cell("job_title")), phone=_phone(cell("phone"), warnings, notes),
+                         source=_text(cell("source")),
+                         lawful_basis=_lawful_basis(cell("lawful_basis"), warnings, notes))
+    contact.notes = "\n".join(notes)
+    for i in columns.get("lists", ()):
+        _add_lists(contact.lists, _list_names(cells[i], warnings))
+    for fld in FIELD_LIMITS:
+        _limit(contact, fld, warnings)
+    return contact
+
+
+_MERGED_FIELDS = ("name", "outlet", "job_title", "phone", "source", "lawful_basis")
+
+
+def _has_block(notes: str, block: str) -> bool:
+    """Whether notes already hold a block of lines, compared without regard to case."""
+    notes, block = f"\n{notes.casefold()}\n", f"\n{block.casefold()}\n"
+    return block in notes
+
+
+def _merge(first: ContactRow, later: ContactRow, warnings: list[str]) -> None:
+    """Fold a later row with the same email into the first: blanks filled, lists joined, new notes appended."""
+    for fld in _MERGED_FIELDS:
+        mine, theirs = getattr(first, fld), getattr(later, fld)
+        if not mine:
+            setattr(first, fld, theirs)
+        elif theirs and theirs.casefold() != mine.casefold():
+            warnings.append(f"{FIELD_LABELS[fld]} {_quote(theirs)} differs from line {first.line} and was left out.")
+    if later.notes and not _has_block(first.notes, later.notes):
+        first.notes = f"{first.notes}\n{later.notes}" if first.notes else later.notes
+        _limit(first, "notes", warnings)
+    _add_lists(first.lists, later.lists)
+    first.merged_lines.append(later.line)
+
+
+def clean_rows(table: CsvTable, mapping: Sequence[str | None], *, default_lists: Sequence[str] = ()) -> ImportPlan:
+    """Clean and de-duplicate the rows of a file under a column mapping, accounting for every row."""
+    columns = _columns(table.headers, mapping)
+    plan = ImportPlan()
+    warnings_at: list[tuple[int, list[str], list[str]]] = []  # (line, cells, warnings), turned into rows at the end
+
+    header_email = table.headers[columns["email"][0]]
+    if "@" in header_email and _normalise_email(_strip_email(header_email)[1])[0]:
+        plan.rejected.append(RowProblem(table.header_line, "This line was read as the column names but holds an"
+                                        " email address, so it was not imported: add a line of column names at the"
+                                        " top of the file.", list(table.headers), "rejected"))
+
+    width = len(table.headers)
+    by_email: dict[str, ContactRow] = {}
+    cells_at: dict[int, list[str]] = {}  # the raw cells of each contact's first line
+    for line, cells in table.rows:
+        if not any(cell.strip() for cell in cells):
+            plan.skipped.append(RowProblem(line, "Blank line.", cells, "skipped"))
+            continue
+        if len(cells) < width:  # read_csv pads rows, a table made some other way may not
+            cells = cells + [""] * (width - len(cells))
+        warnings: list[str] = []
+        extra = [cell for cell in cells[width:] if cell.strip()]
+        result = _contact(line, cells, columns, table.delimiter, warnings)
+        if isinstance(result, str):
+            if extra:
+                result += (f" The line has {len(extra)} more cell{'s' if len(extra) > 1 else ''} than there are"
+                           " columns: check for a separator that should be inside quotes.")
+            plan.rejected.append(RowProblem(line, result, cells, "rejected"))
+            continue
+        if extra:
+            shown = ", ".join(_quote(value, 40) for value in extra)
+            warnings.append(f"The line has more cells than there are columns; {shown} "
+                            f"{'was' if len(extra) == 1 else 'were'} not imported.")
+        first = by_email.get(result.email)
+        if first is None:
+            by_email[result.email] = result
+            plan.contacts.append(result)
+            cells_at[line] = cells
+        else:
+            plan.skipped.append(RowProblem(line, f"Same email as line {first.line}: merged into it.", cells,
+                                           "skipped"))
+            _merge(first, result, warnings)
+        if warnings:
+            warnings_at.append((line, cells, warnings))
+
+    defaults: list[str] = []
+    _add_lists(defaults, filter(None, (_text(name) for name in default_lists)))
+    for contact in plan.contacts:
+        _add_lists(contact.lists, defaults)
+        if not contact.name:  # only known once later rows had their chance to supply one
+            warnings_at.append((contact.line, cells_at[contact.line], ["Name is missing: the contact was imported"
+                                                                        " without one."]))
+    warnings_at.sort(key=lambda item: item[0])
+    plan.warnings = [RowProblem(line, reason, cells, "warning") for line, cells, reasons in warnings_at
+                     for reason in reasons]
+    return plan
+
+
+# --- The report --------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(cell: str) -> str:
+    """A cell Excel will show as text rather than run as a formula."""
+    # Spreadsheets skip leading spaces before deciding a cell is a formula, so look past them too.
+    if cell.startswith(_FORMULA_START) or cell.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def report_csv(plan: ImportPlan, headers: list[str], extra: Iterable[RowProblem] = ()) -> str:
+    """The per-row report to download: line, outcome, reason, then the row as it was in the file, by line."""
+    # The caller encodes it; "utf-8-sig" lets Excel read accented letters correctly.
+    problems = [(p, p.outcome or outcome) for ps, outcome in ((plan.rejected, "rejected"), (plan.skipped, "skipped"),
+                                                              (plan.warnings, "warning"), (extra, "note"))
+                for p in ps]
+    problems.sort(key=lambda item: item[0].line)
+    width = max([len(headers), *(len(p.values) for p, _ in problems)])
+    spare = [f"Extra column {n}" for n in range(1, width - len(headers) + 1)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_safe(cell) for cell in ("line", "outcome", "reason", *headers, *spare)])
+    for problem, outcome in problems:
+        values = [_safe(value) for value in problem.values]
+        writer.writerow([str(problem.line), _safe(outcome), _safe(problem.reason), *values,
+                         *[""] * (width - len(values))])
+    return out.getvalue()

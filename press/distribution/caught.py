@@ -1,0 +1,52 @@
+"""Staff pages that show what the local mail catcher caught, as each recipient would see it."""
+
+from flask import Blueprint, Response, abort, current_app, render_template
+
+from press.accounts.access import staff_required
+from press.mailcatcher import list_messages, message_parts, read_message
+
+bp = Blueprint("caught_mail", __name__, url_prefix="/staff/mail")
+
+# The message's own HTML runs in a sandbox with nothing it can load or run.
+HTML_PREVIEW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+
+
+def catcher_directory() -> str:
+    directory = current_app.config["PRESS_MAIL_CATCHER_DIR"]
+    if not directory:
+        abort(404)
+    return directory
+
+
+def caught_or_404(message_id: str):
+    message = read_message(catcher_directory(), message_id)
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.get("/")
+@staff_required
+def index():
+    return render_template("distribution/caught_index.html", messages=list_messages(catcher_directory()))
+
+
+@bp.get("/<message_id>")
+@staff_required
+def show(message_id: str):
+    message = caught_or_404(message_id)
+    text, html, attachments = message_parts(message)
+    return render_template("distribution/caught_show.html", message=message, message_id=message_id, text=text,
+                           has_html=html is not None, attachments=attachments)
+
+
+@bp.get("/<message_id>/html")
+@staff_required
+def html(message_id: str):
+    _text, body, _attachments = message_parts(caught_or_404(message_id))
+    if body is None:
+        abort(404)
+    response = Response(body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = HTML_PREVIEW_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

@@ -1,0 +1,75 @@
+"""Building RFC 5322 messages, and the signed per-delivery envelope sender (VERP)."""
+
+import hashlib
+import hmac
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from press import clock
+
+VERP_PATTERN = re.compile(r"^bounces\+(\d+)-([0-9a-f]{16})@", re.IGNORECASE)
+
+
+def address_domain(address: str) -> str:
+    """The domain of an address such as 'Press Office <press@council.example>'."""
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+def build_message(
+    *,
+    subject: str,
+    sender: str,
+    to: str,
+    text: str,
+    html: str | None = None,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A multipart text-and-HTML message to one recipient, with a fresh Message-ID.
+
+    The modern email policy refuses any header value with a line break, so nothing a
+    person typed can add a header.
+    """
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = sender
+    message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = make_msgid(domain=address_domain(sender))
+    message["MIME-Version"] = "1.0"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text, cte="quoted-printable")
+    if html is not None:
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def mailbox(name: str, email: str) -> str:
+    """Format 'Name <email>' safely, encoding the name as RFC 2047 needs."""
+    local, _, domain = email.partition("@")
+    return str(Address(display_name=" ".join(name.split()), username=local, domain=domain))
+
+
+def _signature(delivery_id: int, secret: str) -> str:
+    return hmac.new(secret.encode(), f"verp:{delivery_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def envelope_sender(delivery_id: int, domain: str, secret: str) -> str:
+    """The Return-Path for one delivery: a bounce to it names the delivery and proves it."""
+    return f"bounces+{delivery_id}-{_signature(delivery_id, secret)}@{domain}"
+
+
+def delivery_from_envelope(address: str, secret: str) -> int | None:
+    """The delivery a bounce address belongs to, or None if it was not signed by us."""
+    match = VERP_PATTERN.match(address.strip().strip("<>"))
+    if match is None:
+        return None
+    delivery_id = int(match.group(1))
+    if not hmac.compare_digest(match.group(2).lower(), _signature(delivery_id, secret)):
+        return None
+    return delivery_id

@@ -1,0 +1,75 @@
+"""What the worker does with one claimed delivery: check, build, send, record."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from press import clock
+from press.contacts import emails as contact_emails
+from press.contacts.models import Contact
+from press.distribution.messages import address_domain, envelope_sender
+from press.distribution.models import Delivery, DeliveryStatus
+from press.distribution.outbox import record_outcome
+from press.distribution.smtp import Relay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Kind:
+    render: Callable[[Delivery], EmailMessage]
+    # Mailings stop for anyone who unsubscribed or bounced; replies to a person's own request do not.
+    suppressible: bool
+
+
+KINDS: dict[str, Kind] = {
+    "signup-confirmation": Kind(contact_emails.signup_confirmation, suppressible=False),
+}
+
+
+def suppressed(session: Session, delivery: Delivery) -> bool:
+    """Check, at the moment of sending, that the recipient still wants this mail."""
+    if delivery.contact_id is None:
+        return False
+    contact = session.get(Contact, delivery.contact_id, populate_existing=True)
+    return contact is None or not contact.can_be_sent_to
+
+
+def render_and_send(
+    session: Session, delivery_id: int, worker: str, relay: Relay, wait_for_slot: Callable[[], bool]
+) -> bool:
+    """Send one delivery this worker holds, unless it is no longer wanted, and record what happened.
+
+    Returns False when the worker began stopping before the message went, so it can be given back.
+    """
+    delivery = session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None or delivery.status != DeliveryStatus.SENDING or delivery.leased_by != worker:
+        return True
+    kind = KINDS.get(delivery.kind)
+    if kind is None or (kind.suppressible and suppressed(session, delivery)):
+        delivery.status = DeliveryStatus.SUPPRESSED if kind else DeliveryStatus.FAILED
+        delivery.smtp_response = "The recipient unsubscribed or bounced." if kind else f"Unknown kind {delivery.kind}."
+        session.commit()
+        return True
+    if not wait_for_slot():
+        session.rollback()
+        return False
+    try:
+        message = kind.render(delivery)
+    except Exception as error:  # noqa: BLE001 - a message that cannot be built is a permanent failure
+        log.exception("delivery %s could not be built", delivery.id)
+        delivery.status = DeliveryStatus.FAILED
+        delivery.smtp_response = f"The message could not be built: {error}"
+        session.commit()
+        return True
+    delivery.message_id = message["Message-ID"]
+    config = current_app.config
+    envelope = envelope_sender(delivery.id, address_domain(config["MAIL_DEFAULT_SENDER"]), config["SECRET_KEY"])
+    outcome = relay.send(message, envelope, delivery.to_address)
+    record_outcome(delivery, outcome, clock.now())
+    session.commit()
+    return True
