@@ -38,6 +38,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from press.contacts import list_views as contact_lists
     from press.contacts import views as contacts
     from press.distribution import caught as caught_mail
+    from press.distribution import early as early_access
+    from press.distribution import views as distribution
     from press.newsroom import views as newsroom
     from press.releases import views as releases
     from press.cli import press_cli
@@ -56,6 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contact_imports.bp)
     app.register_blueprint(contacts_public.bp)
     app.register_blueprint(caught_mail.bp)
+    app.register_blueprint(early_access.bp)
+    app.register_blueprint(distribution.bp)
     app.cli.add_command(press_cli)
 
     proxies = app.config["PRESS_TRUSTED_PROXIES"]

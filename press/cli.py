@@ -1,5 +1,6 @@
 """The `flask press ...` commands."""
 
+import secrets
 import signal
 import sys
 from datetime import datetime
@@ -8,16 +9,20 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from press import clock, uktime
 from press.accounts import services as accounts
 from press.accounts.models import Role
 from press.contacts import importing as contact_imports
 from press.contacts.csvimport import ImportFileError
+from press.contacts.services import lists_named
 from press.demo import load_demo
+from press.distribution import services as distribution_services
 from press.distribution.worker import Worker
 from press.extensions import db
 from press.releases import importing, services as releases
+from press.releases.models import Release
 
 press_cli = AppGroup("press", help="Press office commands.")
 
@@ -42,18 +47,18 @@ def create_user(email: str, name: str, role: str, job_title: str, phone: str, pa
     click.echo(f"Created {user.role} {user.email}")
 
 
-def parse_embargo(value: str) -> datetime:
+def parse_uk_time(value: str, option: str) -> datetime:
     """Read "YYYY-MM-DD HH:MM" in London time, with an optional GMT or BST to settle repeated times."""
     parts = value.split()
     zone = parts.pop().upper() if len(parts) == 3 else None
     try:
         local = datetime.strptime(" ".join(parts), "%Y-%m-%d %H:%M")
     except ValueError as error:
-        raise click.BadParameter('use "YYYY-MM-DD HH:MM" in UK time', param_hint="--embargo") from error
+        raise click.BadParameter('use "YYYY-MM-DD HH:MM" in UK time', param_hint=option) from error
     try:
         return uktime.london_to_utc(local.date(), local.time(), zone)
     except ValueError as error:
-        raise click.BadParameter(f'{error} Add GMT or BST after the time if needed.', param_hint="--embargo") from error
+        raise click.BadParameter(f"{error} Add GMT or BST after the time if needed.", param_hint=option) from error
 
 
 @press_cli.command("import-release")
@@ -83,9 +88,9 @@ def import_release(file: Path, contact_email: str | None, embargo: str | None, f
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if embargo:
-        embargo_at = parse_embargo(embargo)
+        embargo_at = parse_uk_time(embargo, "--embargo")
     elif parsed.embargo:
-        embargo_at = parse_embargo(parsed.embargo.strftime("%Y-%m-%d %H:%M"))
+        embargo_at = parse_uk_time(parsed.embargo.strftime("%Y-%m-%d %H:%M"), "--embargo")
     else:
         embargo_at = None
     release = releases.create_release(
@@ -136,3 +141,28 @@ def import_contacts(file: Path, list_names: tuple[str, ...]) -> None:
     report.write_text(result.report, encoding="utf-8-sig")
     click.echo(f"{result.added} added, {result.updated} updated, {result.skipped} skipped, {result.rejected} rejected")
     click.echo(f"Report: {report}")
+
+
+@press_cli.command("send")
+@click.argument("reference")
+@click.option("--list", "list_names", multiple=True, required=True, help="A media list to send to (repeatable).")
+@click.option("--at", "at", help='When to send, in UK time, "YYYY-MM-DD HH:MM"; now if not given.')
+def send(reference: str, list_names: tuple[str, ...], at: str | None) -> None:
+    """Send a final release to media lists, now or at a time; print the distribution id."""
+    release = db.session.scalar(select(Release).where(func.upper(Release.reference) == reference.strip().upper()))
+    if release is None:
+        raise click.ClickException(f"No release has the reference {reference}.")
+    lists = lists_named(db.session, list(list_names))
+    missing = sorted({n.lower() for n in list_names} - {m.name.lower() for m in lists})
+    if missing:
+        raise click.ClickException(f"No list called: {', '.join(missing)}.")
+    try:
+        distribution = distribution_services.create_distribution(
+            db.session, release, list_ids=[m.id for m in lists], contact_ids=[],
+            at=parse_uk_time(at, "--at") if at else None, stop_after=None,
+            request_key=f"cli-{secrets.token_hex(16)}", by=None,
+        )
+    except distribution_services.DistributionError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(distribution.id)

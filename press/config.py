@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_SMTP_CA_FILE": None,
     "PRESS_LEASE_SECONDS": 300,
     "PRESS_WORKER_POLL_SECONDS": 2.0,
+    # Attachments go with the email up to this size in all; above it the email links to them.
+    "PRESS_EMAIL_ATTACHMENT_LIMIT": 5 * 1024 * 1024,
     # Where the local mail catcher keeps what it caught, when there is no relay.
     "PRESS_MAIL_CATCHER_DIR": None,
     # How long a journalist has to confirm they want releases.
@@ -77,6 +79,8 @@ INT_SETTINGS = (
     "PRESS_SMTP_CONNECTIONS",
     "PRESS_SEND_RATE_PER_MINUTE",
     "PRESS_SMTP_TIMEOUT",
+    "PRESS_LEASE_SECONDS",
+    "PRESS_EMAIL_ATTACHMENT_LIMIT",
 )
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 
@@ -121,10 +125,14 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not config["SQLALCHEMY_DATABASE_URI"]:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(app.instance_path, 'press.db')}"
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 15})
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Server-side prepared statements switch to a generic plan after five runs, which for
+        # "email IN (500 values)" scans the whole contacts table; plan each query afresh instead.
+        options.setdefault("connect_args", {"prepare_threshold": None})
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config["PRESS_UPLOAD_DIR"]:
         config["PRESS_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
     if not config["PRESS_IMPORT_DIR"]:

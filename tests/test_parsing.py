@@ -666,5 +666,7 @@ MEGABYTE = 1024 * 1024
 def test_a_megabyte_of_hostile_text_parses_quickly(text: str) -> None:
     started = time.perf_counter()
     parsed = parse_release_text(text)
-    assert time.perf_counter() - started < 1.0
+    # It takes about 0.3 s here; a regex that backtracks catastrophically takes minutes on a megabyte,
+    # so this bound catches that while leaving room for a machine busy with other work.
+    assert time.perf_counter() - started < 5.0
     assert isinstance(parsed, ParsedRelease)

@@ -40,8 +40,8 @@ def upload():
     if form.validate_on_submit():
         upload = form.document.data
         try:
-            contact_import = importing.store_upload(db.session, upload.read(), filename=upload.filename or "",
-                                                    by=current_user, directory=import_dir())
+            contact_import, _table = importing.store_upload(
+                db.session, upload.read(), filename=upload.filename or "", by=current_user, directory=import_dir())
         except csvimport.ImportFileError as error:
             form.document.errors.append(str(error))
         else:

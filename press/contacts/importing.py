@@ -135,17 +135,19 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
             wanted_pairs.append((contact.id, all_lists[" ".join(name.split())[:100].lower()].id))
     session.flush()
 
-    for chunk in _chunks(new_rows):
-        ids = session.scalars(
-            insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
-            [
-                {name: getattr(row, name) for name in ("email", *MERGED_FIELDS)}
-                | {"status": ContactStatus.ACTIVE, "status_changed_at": now, "unsubscribe_key": secrets.token_urlsafe(24),
-                   "created_at": now, "updated_at": now, "lawful_basis": row.lawful_basis or "legitimate_interests"}
-                for row in chunk
-            ],
-        ).all()
-        for contact_id, row in zip(ids, chunk, strict=True):
+    for chunk in _chunks(new_rows, 2000):
+        # A plain executemany is the fast path on both databases; the ids are then read back by email,
+        # which is unique.
+        session.execute(insert(Contact), [
+            {name: getattr(row, name) for name in ("email", *MERGED_FIELDS)}
+            | {"status": ContactStatus.ACTIVE, "status_changed_at": now, "unsubscribe_key": secrets.token_urlsafe(24),
+               "created_at": now, "updated_at": now, "lawful_basis": row.lawful_basis or "legitimate_interests"}
+            for row in chunk
+        ])
+        ids = {email: contact_id for email, contact_id in session.execute(
+            select(Contact.email, Contact.id).where(Contact.email.in_([row.email for row in chunk])))}
+        for row in chunk:
+            contact_id = ids[row.email]
             events.append({"contact_id": contact_id, "action": "added by import", "details": {"line": row.line},
                            "at": now, "user_id": by.id if by else None})
             for name in row.lists:
@@ -171,7 +173,8 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
     return outcome
 
 
-def store_upload(session: Session, data: bytes, *, filename: str, by: User | None, directory: str) -> ContactImport:
+def store_upload(session: Session, data: bytes, *, filename: str, by: User | None,
+                 directory: str) -> tuple[ContactImport, CsvTable]:
     """Check that an uploaded file can be read, keep it, and guess its column mapping for the preview."""
     table = read_csv(data)
     os.makedirs(directory, exist_ok=True)
@@ -184,7 +187,7 @@ def store_upload(session: Session, data: bytes, *, filename: str, by: User | Non
     )
     session.add(contact_import)
     session.flush()
-    return contact_import
+    return contact_import, table
 
 
 def stored_table(contact_import: ContactImport, directory: str) -> CsvTable:
@@ -215,9 +218,8 @@ def run_import(session: Session, contact_import: ContactImport, table: CsvTable,
 def import_file(session: Session, data: bytes, *, filename: str, list_names: list[str], by: User | None,
                 directory: str) -> ContactImport:
     """Import a file in one go with the guessed mapping, as the command line does."""
-    contact_import = store_upload(session, data, filename=filename, by=by, directory=directory)
-    return run_import(session, contact_import, read_csv(data), mapping=contact_import.mapping,
-                      list_names=list_names, by=by)
+    contact_import, table = store_upload(session, data, filename=filename, by=by, directory=directory)
+    return run_import(session, contact_import, table, mapping=contact_import.mapping, list_names=list_names, by=by)
 
 
 def claim(session: Session, contact_import: ContactImport) -> bool:

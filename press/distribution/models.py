@@ -4,11 +4,41 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from press import clock
 from press.database import UTCDateTime
+from press.accounts.models import User
 from press.extensions import db
+from press.releases.models import Release
+
+
+class Distribution(db.Model):
+    """One sending of a release to the chosen lists and contacts, now or at a scheduled time."""
+
+    __tablename__ = "distributions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The form's one-time key: a double click or a resubmitted form finds the first distribution.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Nothing goes after this; if the worker was down past it the distribution is missed, not sent late.
+    stop_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    list_names: Mapped[list] = mapped_column(JSON, default=list)
+    recipients: Mapped[int] = mapped_column(default=0)
+    left_out: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    release: Mapped[Release] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Distribution {self.id} of release {self.release_id}>"
 
 
 class DeliveryStatus(StrEnum):
@@ -18,6 +48,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"          # permanent failure (5xx), or temporary ones until the deadline passed
     SUPPRESSED = "suppressed"  # the recipient unsubscribed or bounced before it went
     CANCELLED = "cancelled"    # withdrawn before it went
+    MISSED = "missed"          # its stop-sending time passed before it was ever tried
 
 
 class Delivery(db.Model):
@@ -33,7 +64,7 @@ class Delivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Which renderer builds the message at send time ("signup-confirmation", "release", ...).
     kind: Mapped[str] = mapped_column(String(40))
-    distribution_id: Mapped[int | None] = mapped_column(index=True)
+    distribution_id: Mapped[int | None] = mapped_column(ForeignKey("distributions.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     to_address: Mapped[str] = mapped_column(String(254))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -49,6 +80,21 @@ class Delivery(db.Model):
     smtp_code: Mapped[int | None]
     smtp_response: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Set when the manager revokes this recipient's early-access link.
+    access_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    distribution: Mapped[Distribution | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Delivery {self.id} {self.kind} {self.status}>"
+
+
+class AccessView(db.Model):
+    """One opening of a recipient's early-access page before the embargo lifted."""
+
+    __tablename__ = "access_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    what: Mapped[str] = mapped_column(String(255), default="page")

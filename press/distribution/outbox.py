@@ -56,6 +56,27 @@ def anything_due(session: Session) -> bool:
     return session.scalar(select(Delivery.id).where(due(clock.now())).limit(1)) is not None
 
 
+def expire_overdue(session: Session) -> set[int]:
+    """Stop deliveries whose stop-sending time passed: missed if never tried, failed if they were.
+
+    Returns the distributions that had deliveries missed, so their managers can be told.
+    """
+    now = clock.now()
+    overdue = and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.deadline_at.is_not(None), Delivery.deadline_at <= now)
+    missed = session.scalars(
+        update(Delivery)
+        .where(overdue, Delivery.attempts == 0)
+        .values(status=DeliveryStatus.MISSED, smtp_response="Not sent: the time to stop sending had passed.")
+        .returning(Delivery.distribution_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.execute(
+        update(Delivery).where(overdue).values(status=DeliveryStatus.FAILED)
+        .execution_options(synchronize_session=False)
+    )
+    return {distribution_id for distribution_id in missed if distribution_id is not None}
+
+
 def claim(session: Session, worker: str, limit: int, lease: timedelta) -> list[int]:
     """Take up to ``limit`` due deliveries (or ones whose lease ran out) for this worker, and commit."""
     now = clock.now()

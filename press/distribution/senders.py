@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from press import clock
 from press.contacts import emails as contact_emails
 from press.contacts.models import Contact
+from press.distribution import emails as release_emails
 from press.distribution.messages import address_domain, envelope_sender
 from press.distribution.models import Delivery, DeliveryStatus
 from press.distribution.outbox import record_outcome
@@ -24,10 +25,15 @@ class Kind:
     render: Callable[[Delivery], EmailMessage]
     # Mailings stop for anyone who unsubscribed or bounced; replies to a person's own request do not.
     suppressible: bool
+    # A reason the message is no longer wanted at all (its distribution was cancelled), or None.
+    unwanted: Callable[[Session, Delivery], str | None] | None = None
 
 
 KINDS: dict[str, Kind] = {
     "signup-confirmation": Kind(contact_emails.signup_confirmation, suppressible=False),
+    "release": Kind(release_emails.release_for_recipient, suppressible=True, unwanted=release_emails.unwanted),
+    "release-test": Kind(release_emails.release_test, suppressible=False),
+    "distribution-missed": Kind(release_emails.distribution_missed, suppressible=False),
 }
 
 
@@ -37,6 +43,15 @@ def suppressed(session: Session, delivery: Delivery) -> bool:
         return False
     contact = session.get(Contact, delivery.contact_id, populate_existing=True)
     return contact is None or not contact.can_be_sent_to
+
+
+def settle(session: Session, delivery: Delivery, status: DeliveryStatus, reason: str) -> bool:
+    """Close a delivery without sending it, saying why."""
+    delivery.status = status
+    delivery.smtp_response = reason
+    delivery.lease_expires_at = None
+    session.commit()
+    return True
 
 
 def render_and_send(
@@ -50,11 +65,16 @@ def render_and_send(
     if delivery is None or delivery.status != DeliveryStatus.SENDING or delivery.leased_by != worker:
         return True
     kind = KINDS.get(delivery.kind)
-    if kind is None or (kind.suppressible and suppressed(session, delivery)):
-        delivery.status = DeliveryStatus.SUPPRESSED if kind else DeliveryStatus.FAILED
-        delivery.smtp_response = "The recipient unsubscribed or bounced." if kind else f"Unknown kind {delivery.kind}."
-        session.commit()
-        return True
+    if kind is None:
+        return settle(session, delivery, DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
+    if kind.suppressible and suppressed(session, delivery):
+        return settle(session, delivery, DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
+    reason = kind.unwanted(session, delivery) if kind.unwanted else None
+    if reason:
+        return settle(session, delivery, DeliveryStatus.CANCELLED, reason)
+    if delivery.deadline_at is not None and clock.now() >= delivery.deadline_at:
+        status = DeliveryStatus.MISSED if delivery.attempts <= 1 else DeliveryStatus.FAILED
+        return settle(session, delivery, status, "Not sent: the time to stop sending had passed.")
     if not wait_for_slot():
         session.rollback()
         return False

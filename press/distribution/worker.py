@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from flask import Flask
 
-from press.distribution.outbox import anything_due, claim, release
+from press.distribution.outbox import anything_due, claim, expire_overdue, release
 from press.distribution.senders import render_and_send
+from press.distribution.services import note_missed
 from press.distribution.smtp import Relay
 from press.extensions import db
 
@@ -69,6 +70,10 @@ class Worker:
         try:
             with self.app.app_context():
                 while not self.stopping.is_set():
+                    missed = expire_overdue(db.session)
+                    if missed:
+                        note_missed(db.session, missed)
+                    db.session.commit()
                     ids = claim(db.session, self.name, self.batch, self.lease)
                     for delivery_id in ids:
                         with self.lock:
