@@ -33,6 +33,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from press.contacts.csvread import INVISIBLE, CsvTable, ImportFileError, read_csv
+from press.spreadsheets import safe_cell
 
 __all__ = [
     "ALL_FIELDS", "CONTACT_FIELDS", "FIELD_LABELS", "FIELD_LIMITS", "LAWFUL_BASES", "LIST_NAME_LIMIT", "ContactRow",
@@ -538,17 +539,6 @@ def clean_rows(table: CsvTable, mapping: Sequence[str | None], *, default_lists:
 
 # --- The report --------------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(cell: str) -> str:
-    """A cell Excel will show as text rather than run as a formula."""
-    # Spreadsheets skip leading spaces before deciding a cell is a formula, so look past them too.
-    if cell.startswith(_FORMULA_START) or cell.lstrip(" ").startswith(_FORMULA_START):
-        return "'" + cell
-    return cell
-
-
 def report_csv(plan: ImportPlan, headers: list[str], extra: Iterable[RowProblem] = ()) -> str:
     """The per-row report to download: line, outcome, reason, then the row as it was in the file, by line."""
     # The caller encodes it; "utf-8-sig" lets Excel read accented letters correctly.
@@ -560,9 +550,9 @@ def report_csv(plan: ImportPlan, headers: list[str], extra: Iterable[RowProblem]
     spare = [f"Extra column {n}" for n in range(1, width - len(headers) + 1)]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_safe(cell) for cell in ("line", "outcome", "reason", *headers, *spare)])
+    writer.writerow([safe_cell(cell) for cell in ("line", "outcome", "reason", *headers, *spare)])
     for problem, outcome in problems:
-        values = [_safe(value) for value in problem.values]
-        writer.writerow([str(problem.line), _safe(outcome), _safe(problem.reason), *values,
+        values = [safe_cell(value) for value in problem.values]
+        writer.writerow([str(problem.line), safe_cell(outcome), safe_cell(problem.reason), *values,
                          *[""] * (width - len(values))])
     return out.getvalue()

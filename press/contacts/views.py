@@ -27,6 +27,7 @@ from press.contacts.staff_forms import (
 )
 from press.database import MAX_ID
 from press.extensions import db
+from press.spreadsheets import safe_cell
 
 bp = Blueprint("contacts", __name__, url_prefix="/staff/contacts")
 bp.add_app_template_filter(display_phone, "phone")
@@ -41,7 +42,6 @@ STATUS_CHOICES = {
 }
 CONTACT_FIELDS = ("name", "email", "outlet", "job_title", "phone", "notes", "source", "lawful_basis", "consent_text")
 EXPORT_HEADERS = ("Name", "Email", "Outlet", "Job title", "Phone", "Status", "Lists", "Source", "Lawful basis")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def count_rows(query: Select) -> int:
@@ -254,13 +254,6 @@ def erase(contact_id: int):
 
 
 # --- Export ---------------------------------------------------------------------------------------------------
-
-def safe_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text rather than running it as a formula."""
-    if value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START):
-        return "'" + value
-    return value
-
 
 def export_row(contact: Contact) -> list[str]:
     values = [contact.name, contact.email or "", contact.outlet, contact.job_title, display_phone(contact.phone),

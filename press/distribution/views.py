@@ -19,7 +19,6 @@ from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists
 from press.contacts.services import audit, unsubscribe_token
-from press.contacts.views import safe_cell
 from press.database import MAX_ID
 from press.distribution import services
 from press.distribution.caught import HTML_PREVIEW_POLICY
@@ -29,6 +28,7 @@ from press.distribution.messages import mailbox
 from press.distribution.models import AccessView, Delivery, DeliveryStatus, Distribution
 from press.distribution.outbox import enqueue
 from press.extensions import db
+from press.spreadsheets import safe_cell
 from press.links import absolute_url
 from press.mailcatcher import message_parts
 from press.pagination import paginate
