@@ -20,6 +20,11 @@ def skip_empty_autogenerate(context, revision, directives) -> None:
         logger.info("No changes in schema detected.")
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave PostgreSQL's trigram search indexes (migration 0005) out of autogenerate."""
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
 def render_item(type_: str, obj, autogen_context):
     """Write the project's UTC column type as the plain SQL type it stores, so migrations stand alone."""
     from press.database import UTCDateTime
@@ -39,6 +44,7 @@ def run_online() -> None:
     options = dict(migrate.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     options.setdefault("render_item", render_item)
+    options.setdefault("include_object", include_object)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, **options)
         with context.begin_transaction():
