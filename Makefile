@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TEST_ARGS ?=
 
-.PHONY: run test setup browser-deps services bench clean
+.PHONY: run test setup browser-deps services bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,8 +31,14 @@ run: setup
 test: setup browser-deps services
 	$(PY) -m pytest $(TEST_ARGS)
 
-bench: setup
+# Postfix's smtp-sink, a fast C SMTP sink for the send benchmark; the mail service itself is not started.
+bench-deps:
+	command -v smtp-sink >/dev/null || test -x /usr/sbin/smtp-sink || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix)
+
+bench: setup bench-deps
 	$(PY) bench/newsroom.py
+	$(PY) bench/contacts.py
+	$(PY) bench/send.py
 
 clean:
 	rm -rf $(VENV) node_modules instance/press.db*
