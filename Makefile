@@ -33,7 +33,9 @@ test: setup browser-deps services
 
 # Postfix's smtp-sink, a fast C SMTP sink for the send benchmark; the mail service itself is not started.
 bench-deps:
-	command -v smtp-sink >/dev/null || test -x /usr/sbin/smtp-sink || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix)
+	command -v smtp-sink >/dev/null || test -x /usr/sbin/smtp-sink || (apt-get update -qq \
+	  && echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix)
 
 bench: setup bench-deps
 	$(PY) bench/newsroom.py

@@ -83,6 +83,8 @@ def test_each_recipient_gets_one_embargoed_message(app, newsroom, mail_server, f
         assert message["Reply-To"] == "Jane Smith <jane.smith@northshire.example>"
         assert len(message.get_all("To")) == 1 and received.rcpt_tos[0] in message["To"]
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        raw_header = re.search(rb"^List-Unsubscribe: (.*)$", received.data, re.MULTILINE).group(1)
+        assert raw_header.startswith(b"<http://press.test/unsubscribe/"), "the header is plain, not encoded"
         https, mailto = re.findall(r"<([^>]+)>", message["List-Unsubscribe"])
         assert https.startswith("http://press.test/unsubscribe/") and mailto.startswith("mailto:press@northshire.example")
         assert message.get_content_type() == "multipart/alternative"

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import re
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -10,6 +11,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from press import clock
 
 VERP_PATTERN = re.compile(r"^bounces\+(\d+)-([0-9a-f]{16})@", re.IGNORECASE)
+# RFC 5322 allows 998 octets a line. With the default 78, a header too long to fold (List-Unsubscribe
+# with a signed link) would be RFC 2047-encoded, which mail clients do not decode in that header.
+MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def address_domain(address: str) -> str:
@@ -32,7 +36,7 @@ def build_message(
     The modern email policy refuses any header value with a line break, so nothing a
     person typed can add a header.
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = " ".join(subject.split())
     message["From"] = sender
     message["To"] = to
