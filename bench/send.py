@@ -1,0 +1,650 @@
+"""Time the outbox worker: its rate against a bare smtplib loop, its use of a slow relay, and its memory."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.engine import Engine
+
+# Run as a script, the project root is not on the path; the shared helpers live in bench/newsroom.py.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.newsroom import database_description, throwaway_database  # noqa: E402
+from press import clock, create_app  # noqa: E402
+from press.accounts import services as accounts  # noqa: E402
+from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists, new_unsubscribe_key  # noqa: E402
+from press.contacts.services import unsubscribe_token  # noqa: E402
+from press.distribution.emails import release_message  # noqa: E402
+from press.distribution.messages import address_domain, envelope_sender, mailbox  # noqa: E402
+from press.distribution.models import Delivery, DeliveryStatus  # noqa: E402
+from press.distribution.services import create_distribution  # noqa: E402
+from press.distribution.worker import Worker  # noqa: E402
+from press.extensions import db  # noqa: E402
+from press.links import absolute_url  # noqa: E402
+from press.releases import services as releases  # noqa: E402
+from press.releases.models import Release  # noqa: E402
+
+RATIO_TARGET = 1.0  # worker rate / bare smtplib rate, at least
+SLOW_TARGET = 1.3  # elapsed / ideal against a relay that takes 100 ms per message, at most
+MEMORY_TARGET_MB = 200.0  # the worker's peak resident memory, under
+ACCEPT_DELAY = 0.1
+PREFIX = "NCC"
+SENDER = "Northshire Council Press Office <press@northshire.example>"
+BASE_URL = "https://news.northshire.example"
+CONTACT_PASSWORD = "benchmark contact password"
+CHUNK = 5000  # rows per bulk insert: well under PostgreSQL's 65,535 parameters per statement
+
+FIRST_NAMES = ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Priya", "Rhys", "Siân", "Zoë",
+               "Muhammad", "Niamh", "Callum", "Aisha", "Ffion", "Tom", "Helen", "Dafydd", "Mei"]
+SURNAMES = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Patel", "Khan", "O'Neill",
+            "Hughes", "Clarke", "Begum", "Murphy", "Campbell", "Llewellyn", "Okafor", "Nair", "Ahmed", "Walsh"]
+OUTLETS = [("Northshire Gazette", "gazette.example"), ("BBC Radio Northshire", "bbc.example"),
+           ("Eastgate Echo", "echo.example"), ("Press Association", "pa.example"),
+           ("Northshire Live", "live.example"), ("Yorkshire Post", "ypn.example")]
+BODY = (
+    "Northshire Council has confirmed that the new library in Eastgate will open on Monday, after two years "
+    "of building work and a consultation in which 4,210 residents took part.\n\n"
+    "The library will be open every day from 9am to 8pm, with a children's area, a makerspace, study rooms "
+    "and free wifi. Officers have written to every household in Eastgate with details of the opening week.\n\n"
+    'Councillor Helen Marsh, cabinet member for communities and leisure, said: "This is a long-term '
+    'investment in Eastgate, and residents will see the difference from the first day."\n\n'
+    "## What happens next\n\n"
+    "- Library cards can be renewed online from today.\n"
+    "- A programme of events for the opening week is on the council's website.\n"
+    "- Progress reports will be published every quarter.\n\n"
+    "The project cost £6.4 million, funded from the council's capital programme and a government grant. "
+    "The building is heated by air-source heat pumps and has solar panels on its roof.\n"
+)
+
+
+@dataclass
+class Bench:
+    """The app that sends to smtp-sink, the data made for it and where it all lives."""
+
+    app: Flask
+    release_id: int
+    lists: dict[str, int]
+    directory: Path
+    url: str
+    secret: str
+
+
+@dataclass
+class Throughput:
+    label: str
+    messages: int
+    seconds: float
+    cpu_seconds: float  # this process's CPU time, every thread: steadier than wall time on a busy machine
+    queries: int = 0
+    query_seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+@dataclass
+class MemoryRun:
+    sent: int
+    seconds: float
+    peak_mb: float
+    cpu_seconds: float = 0.0
+    samples: list[tuple[float, int, float]] = field(default_factory=list)  # (seconds, sent, rss MB)
+    exit_code: int | None = None
+
+
+class StatementMeter:
+    """Count SQL statements and the time spent inside cursor.execute, from any thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.lock = threading.Lock()
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        elapsed = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        with self.lock:
+            self.count += 1
+            self.seconds += elapsed
+
+    def take(self) -> tuple[int, float]:
+        """The counts so far, and start again from zero."""
+        with self.lock:
+            counts = (self.count, self.seconds)
+            self.count, self.seconds = 0, 0.0
+        return counts
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+# --- Sinks --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the sink exited with {process.returncode} before it listened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listened on 127.0.0.1:{port} after {timeout} s")
+
+
+def find_smtp_sink() -> str:
+    found = shutil.which("smtp-sink") or ("/usr/sbin/smtp-sink" if os.access("/usr/sbin/smtp-sink", os.X_OK) else None)
+    if found is None:
+        raise SystemExit("smtp-sink is not installed; it comes with Postfix: "
+                         "apt-get install -y postfix (the mail service itself need not run)")
+    return found
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on loopback: accepts every message and keeps nothing, counting them."""
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.port = free_port()
+        self.counters = directory / f"smtp-sink-{self.port}.out"
+        command = [binary, "-c", f"127.0.0.1:{self.port}", "1000"]
+        if os.geteuid() == 0:
+            command[1:1] = ["-u", "nobody"]  # smtp-sink refuses to keep root privileges
+        with self.counters.open("wb") as output:
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process)
+
+    def received(self) -> int:
+        """Messages accepted so far: the last "mesg=N" of its running counters."""
+        found = re.findall(rb"mesg=(\d+)", self.counters.read_bytes())
+        return int(found[-1]) if found else 0
+
+    def wait_for(self, count: int, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while self.received() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait()
+
+
+class SlowSink:
+    """tests/mailserver.py as a process, taking ACCEPT_DELAY seconds to accept each message."""
+
+    def __init__(self, directory: Path) -> None:
+        self.log = directory / "slow-sink.jsonl"
+        self.log.touch()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.mailserver", "--port", "0", "--accept-delay", str(ACCEPT_DELAY),
+             "--lenient", "--log", str(self.log)],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline().strip()
+        if not first.isdigit():
+            self.stop()
+            raise SystemExit("python -m tests.mailserver did not print its port")
+        self.port = int(first)
+
+    def received(self) -> int:
+        with self.log.open("rb") as log:
+            return sum(1 for _ in log)
+
+    def wait_for(self, count: int, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while self.received() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+# --- Data ---------------------------------------------------------------------------------------
+
+
+def plain(name: str) -> str:
+    """A name as the ASCII letters of an email address: Siân becomes sian, O'Neill oneill."""
+    return re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", name).lower())
+
+
+def build(app: Flask, sizes: dict[str, int]) -> tuple[int, dict[str, int]]:
+    """Migrate, add a media contact, a final release and as many contacts as the largest list, bulk-inserted.
+
+    Each list holds the first N contacts; a distribution to it is made only when its part runs.
+    """
+    with app.app_context():
+        upgrade()
+        user = accounts.create_user(db.session, email="jane.contact@northshire.example", name="Jane Contact",
+                                    role="manager", password=CONTACT_PASSWORD, job_title="Communications Manager",
+                                    phone="07700 900123")
+        release = releases.create_release(
+            db.session, by=None, prefix=PREFIX, headline="New library opens in Eastgate on Monday",
+            standfirst="The library will be open every day, with a children's area and a makerspace.",
+            body=BODY, notes_to_editors="1. Photographs are available on request.\n2. Interviews can be arranged.",
+            helpline="", release_date=clock.now().date(), embargo_at=None, contact_id=user.id,
+        )
+        releases.finalise_release(db.session, release, by=None)
+        db.session.commit()
+        release_id = release.id
+        now = clock.now()
+        total = max(sizes.values())
+        for start in range(0, total, CHUNK):
+            rows = []
+            for n in range(start, min(total, start + CHUNK)):
+                first, last = FIRST_NAMES[n % len(FIRST_NAMES)], SURNAMES[n // len(FIRST_NAMES) % len(SURNAMES)]
+                outlet, domain = OUTLETS[n % len(OUTLETS)]
+                local = ".".join(plain(part) for part in (first, last))
+                rows.append({"name": f"{first} {last}", "email": f"{local}{n}@{domain}", "outlet": outlet,
+                             "status": ContactStatus.ACTIVE, "unsubscribe_key": new_unsubscribe_key(),
+                             "created_at": now, "updated_at": now})
+            db.session.execute(insert(Contact.__table__), rows)
+        lists = {}
+        for name, size in sizes.items():
+            media_list = MediaList(name=name)
+            db.session.add(media_list)
+            db.session.flush()
+            first_contacts = select(Contact.id, media_list.id).order_by(Contact.id).limit(size)
+            db.session.execute(insert(contact_lists).from_select(["contact_id", "list_id"], first_contacts))
+            lists[name] = media_list.id
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        db.session.remove()
+        return release_id, lists
+
+
+def distribute(bench: Bench, list_name: str) -> int:
+    """A distribution of the release to one list, committed; returns how many deliveries it wrote."""
+    with bench.app.app_context():
+        release = db.session.get(Release, bench.release_id)
+        distribution = create_distribution(
+            db.session, release, list_ids=[bench.lists[list_name]], contact_ids=[], at=None, stop_after=None,
+            request_key=f"bench-{secrets.token_hex(8)}", by=None,
+        )
+        db.session.commit()
+        written = db.session.scalar(select(func.count()).select_from(Delivery)
+                                    .where(Delivery.distribution_id == distribution.id))
+        db.session.remove()
+        return written
+
+
+def unfinished(app: Flask) -> dict[str, int]:
+    """Deliveries in any state other than sent, by state."""
+    with app.app_context():
+        rows = db.session.execute(select(Delivery.status, func.count()).where(Delivery.status != DeliveryStatus.SENT)
+                                  .group_by(Delivery.status)).all()
+        db.session.remove()
+        return {str(status): n for status, n in rows}
+
+
+# --- (a) The worker against a bare smtplib loop -------------------------------------------------
+
+
+def drain(app: Flask, meter: StatementMeter, label: str, expected: int, sink: SmtpSink | SlowSink,
+          connections: int | None = None) -> Throughput:
+    """Send everything due with Worker(app).run(once=True), in this process, and check it all arrived."""
+    config = app.config
+    default_connections = config["PRESS_SMTP_CONNECTIONS"]
+    if connections is not None:
+        config["PRESS_SMTP_CONNECTIONS"] = connections
+    try:
+        before = sink.received()
+        meter.take()
+        started, cpu = time.perf_counter(), time.process_time()
+        handled = Worker(app).run(once=True)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        queries, query_seconds = meter.take()
+    finally:
+        config["PRESS_SMTP_CONNECTIONS"] = default_connections
+    arrived = sink.wait_for(before + expected) - before
+    left = unfinished(app)
+    if handled != expected or arrived != expected or left:
+        raise SystemExit(f"{label}: the worker handled {handled} of {expected}, the sink counted {arrived}, "
+                         f"and deliveries not sent: {left or 'none'}")
+    return Throughput(label, expected, seconds, cpu, queries, query_seconds)
+
+
+def bare_loop(bench: Bench, list_name: str, sink: SmtpSink) -> Throughput:
+    """Build the same personalised message per recipient and send each over one smtplib connection."""
+    app = bench.app
+    with app.app_context():
+        release = db.session.get(Release, bench.release_id)
+        # Everything the messages need is loaded before the clock starts: the loop does no SQL at all.
+        _ = release.contact.name, list(release.attachments)
+        recipients = db.session.scalars(
+            select(Contact).join(contact_lists, contact_lists.c.contact_id == Contact.id)
+            .where(contact_lists.c.list_id == bench.lists[list_name]).order_by(Contact.id)
+        ).all()
+        domain = address_domain(app.config["MAIL_DEFAULT_SENDER"])
+        before = sink.received()
+        started, cpu = time.perf_counter(), time.process_time()
+        with smtplib.SMTP("127.0.0.1", sink.port, timeout=30) as relay:
+            for number, contact in enumerate(recipients, start=1):
+                message = release_message(
+                    release, to=mailbox(contact.name, contact.email),
+                    unsubscribe=absolute_url("contacts_public.unsubscribe_page",
+                                             token=unsubscribe_token(contact, bench.secret)),
+                    access_url=None, now=clock.now(),
+                )
+                relay.send_message(message, from_addr=envelope_sender(number, domain, bench.secret),
+                                   to_addrs=[contact.email])
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        db.session.remove()
+    arrived = sink.wait_for(before + len(recipients)) - before
+    if arrived != len(recipients):
+        raise SystemExit(f"bare loop: the sink counted {arrived} of {len(recipients)}")
+    return Throughput("bare smtplib loop, 1 connection", len(recipients), seconds, cpu)
+
+
+# --- (c) Memory of a worker process -------------------------------------------------------------
+
+
+def memory_status(pid: int) -> tuple[float, float]:
+    """VmRSS and VmHWM (the peak) of a live process, in MB; zeros once it has gone."""
+    values = {"VmRSS": 0.0, "VmHWM": 0.0}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                name, _, rest = line.partition(":")
+                if name in values:
+                    values[name] = int(rest.split()[0]) / 1024
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return values["VmRSS"], values["VmHWM"]
+
+
+def worker_process_memory(bench: Bench, sink: SmtpSink, expected: int, limit_seconds: float) -> MemoryRun:
+    """Run `flask press worker --once` and follow its resident memory until it is done or the time is up."""
+    env = dict(os.environ)
+    env.update({
+        "FLASK_APP": "app.py",
+        "DATABASE_URL": bench.url,
+        "SECRET_KEY": bench.secret,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(sink.port),
+        "MAIL_DEFAULT_SENDER": SENDER,
+        "PRESS_BASE_URL": BASE_URL,
+        "PRESS_REF_PREFIX": PREFIX,
+        "PRESS_UPLOAD_DIR": str(bench.directory / "uploads"),
+        "PRESS_SEND_RATE_PER_MINUTE": "0",
+    })
+    for name in ("PRESS_SMTP_CONNECTIONS", "PRESS_LEASE_SECONDS"):
+        env.pop(name, None)  # the defaults, as in production
+    log = bench.directory / "worker.log"
+    before = sink.received()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "press", "worker", "--once"], cwd=ROOT, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+    run = MemoryRun(sent=0, seconds=0.0, peak_mb=0.0)
+    started = time.perf_counter()
+    try:
+        next_sample = 0.0
+        while process.poll() is None:
+            elapsed = time.perf_counter() - started
+            rss, peak = memory_status(process.pid)
+            run.peak_mb = max(run.peak_mb, peak)
+            if elapsed >= next_sample and rss:
+                run.samples.append((elapsed, sink.received() - before, rss))
+                next_sample = elapsed + 1.0
+            if limit_seconds and elapsed >= limit_seconds:
+                process.send_signal(signal.SIGTERM)
+                while process.poll() is None:
+                    run.peak_mb = max(run.peak_mb, memory_status(process.pid)[1])
+                    time.sleep(0.05)
+                break
+            time.sleep(0.1)
+        run.exit_code = process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    run.seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.cpu_seconds = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    run.sent = sink.wait_for(before + expected, timeout=2) - before
+    if run.exit_code != 0:
+        raise SystemExit(f"the worker process exited {run.exit_code}:\n{log.read_text(errors='replace')[-2000:]}")
+    return run
+
+
+def growth_per_10k(samples: Sequence[tuple[float, int, float]]) -> float | None:
+    """Resident memory gained per 10,000 messages after warming up: a least-squares slope, in MB."""
+    warm = [(sent, rss) for _, sent, rss in samples if sent >= 1000]
+    if len(warm) < 3 or warm[-1][0] - warm[0][0] < 1000:
+        return None
+    mean_x = sum(x for x, _ in warm) / len(warm)
+    mean_y = sum(y for _, y in warm) / len(warm)
+    spread = sum((x - mean_x) ** 2 for x, _ in warm)
+    return sum((x - mean_x) * (y - mean_y) for x, y in warm) / spread * 10_000
+
+
+# --- Report -------------------------------------------------------------------------------------
+
+
+def verdict(label: str, ok: bool, detail: str) -> None:
+    print(f"verdict  {label:<34} {'PASS' if ok else 'FAIL'}  {detail}")
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=10_000, help="messages for the rate against smtplib (10000)")
+    parser.add_argument("--slow-messages", type=int, default=2_000,
+                        help="messages to the relay taking 100 ms each (2000)")
+    parser.add_argument("--slow-connections", default="4,8", help="connections to try against it (4,8)")
+    parser.add_argument("--memory-recipients", type=int, default=100_000,
+                        help="recipients queued for the worker process whose memory is followed (100000)")
+    parser.add_argument("--memory-seconds", type=float, default=30.0,
+                        help="stop that worker with SIGTERM after this long; 0 lets it send to everyone (30)")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server URL such as postgresql://postgres@127.0.0.1:5432/postgres (a throwaway "
+             "database is created on it and dropped at the end), or any other URL naming an empty database; "
+             "default: a fresh SQLite file in a temporary directory",
+    )
+    arguments = parser.parse_args(argv)
+    arguments.slow_connections = [int(n) for n in arguments.slow_connections.split(",") if n.strip()]
+    if min(arguments.messages, arguments.slow_messages, arguments.memory_recipients) < 1:
+        parser.error("--messages, --slow-messages and --memory-recipients must be at least 1")
+    if not arguments.slow_connections or min(arguments.slow_connections) < 1:
+        parser.error("--slow-connections takes positive numbers, such as 4,8")
+    return arguments
+
+
+@contextmanager
+def stopping(*sinks: SmtpSink | SlowSink) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for sink in sinks:
+            sink.stop()
+
+
+def bench_app(url: str, work: Path, secret: str, port: int) -> Flask:
+    """The app as the worker sees it; Flask-Mail reads the relay's address once, when the app is made."""
+    return create_app({
+        "TESTING": False,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "PRESS_BASE_URL": BASE_URL,
+        "PRESS_REF_PREFIX": PREFIX,
+        "PRESS_UPLOAD_DIR": str(work / "uploads"),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_DEFAULT_SENDER": SENDER,
+        "PRESS_SEND_RATE_PER_MINUTE": 0,
+    })
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    binary = find_smtp_sink()
+    with (
+        throwaway_database(arguments.database_url) as url,
+        tempfile.TemporaryDirectory(prefix="press-bench-send-") as directory,
+    ):
+        work = Path(directory)
+        secret = secrets.token_hex(32)
+        sink = SmtpSink(binary, work)
+        with stopping(sink):
+            slow = SlowSink(work)
+            with stopping(slow):
+                apps = [bench_app(url, work, secret, sink.port), bench_app(url, work, secret, slow.port)]
+                try:
+                    return measure_all(arguments, apps, url, work, secret, sink, slow, binary)
+                finally:
+                    for app in apps:
+                        with app.app_context():
+                            db.session.remove()
+                            db.engine.dispose()
+
+
+def measure_all(arguments: argparse.Namespace, apps: list[Flask], url: str, work: Path, secret: str,
+                sink: SmtpSink, slow: SlowSink, binary: str) -> int:
+    app, slow_app = apps  # the same database; Flask-Mail in each reads its own relay's port
+    print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.system()}; "
+          f"Flask {metadata.version('flask')}, SQLAlchemy {metadata.version('sqlalchemy')}")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine skews timings)")
+    version = ""
+    if shutil.which("postconf"):
+        found = subprocess.run(["postconf", "-dh", "mail_version"], capture_output=True, text=True, check=False)
+        version = f" (Postfix {found.stdout.strip()})" if found.returncode == 0 else ""
+    print(f"Sinks: {binary}{version} on 127.0.0.1:{sink.port}; python -m tests.mailserver "
+          f"--accept-delay {ACCEPT_DELAY} --lenient on 127.0.0.1:{slow.port}")
+
+    started = time.perf_counter()
+    sizes = {"rate": arguments.messages, "slow": arguments.slow_messages, "memory": arguments.memory_recipients}
+    release_id, lists = build(app, sizes)
+    bench = Bench(app, release_id, lists, work, url, secret)
+    print(f"Database: {database_description(app)}")
+    print(f"Data: one final release, {max(sizes.values()):,} contacts bulk-inserted, built in "
+          f"{time.perf_counter() - started:.1f} s")
+    connections = app.config["PRESS_SMTP_CONNECTIONS"]
+    print(f"Worker: PRESS_SMTP_CONNECTIONS={connections} (default) unless said, PRESS_SEND_RATE_PER_MINUTE=0, "
+          f"lease {app.config['PRESS_LEASE_SECONDS']} s")
+    print()
+
+    with app.app_context():
+        meter = StatementMeter(db.engine)
+    with slow_app.app_context():
+        slow_meter = StatementMeter(db.engine)
+    try:
+        # (a) The rate, against the same messages sent by a bare loop.
+        written = distribute(bench, "rate")
+        worker = drain(app, meter, f"worker, {connections} connections", written, sink)
+        bare = bare_loop(bench, "rate", sink)
+        ratio = worker.rate / bare.rate
+
+        # (b) A relay that takes 100 ms to accept each message.
+        slow_runs = []
+        for count in arguments.slow_connections:
+            written = distribute(bench, "slow")
+            slow_runs.append((count, drain(slow_app, slow_meter, f"slow relay, {count} connections", written, slow,
+                                           count)))
+    finally:
+        meter.close()
+        slow_meter.close()
+
+    # (c) A worker process with a long distribution waiting.
+    written = distribute(bench, "memory")
+    memory = worker_process_memory(bench, sink, written, arguments.memory_seconds)
+
+    print(f"{'measurement':<36} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'CPU ms/msg':>10} {'SQL/msg':>7} "
+          f"{'db ms/msg':>9}")
+    for row in [worker, bare] + [timed for _, timed in slow_runs]:
+        per_message = f"{row.queries / row.messages:>7.1f} {row.query_seconds * 1000 / row.messages:>9.2f}" \
+            if row.queries else f"{'-':>7} {'-':>9}"
+        print(f"{row.label:<36} {row.messages:>8,} {row.seconds:>8.2f} {row.rate:>7.1f} "
+              f"{row.cpu_seconds * 1000 / row.messages:>10.2f} {per_message}")
+    memory_cpu = f"{memory.cpu_seconds * 1000 / memory.sent:>10.2f}" if memory.sent else f"{'-':>10}"
+    print(f"{f'worker process, {written:,} queued':<36} {memory.sent:>8,} {memory.seconds:>8.2f} "
+          f"{memory.sent / memory.seconds:>7.1f} {memory_cpu} {'-':>7} {'-':>9}")
+    print("(CPU ms/msg: CPU time of the sending process, all threads, per message; the database server's is not")
+    print(" counted. SQL/msg and db ms/msg: statements per message and time inside cursor.execute, all threads.")
+    print(" The bare loop builds each message with release_message and sends it with smtplib, with no SQL.)")
+    print()
+
+    print(f"(a) rate: worker {worker.rate:.1f} msg/s / bare smtplib {bare.rate:.1f} msg/s = {ratio:.2f}; "
+          f"CPU per message: worker {worker.cpu_seconds * 1000 / worker.messages:.2f} ms, "
+          f"bare {bare.cpu_seconds * 1000 / bare.messages:.2f} ms")
+    for count, row in slow_runs:
+        ideal = row.messages * ACCEPT_DELAY / count
+        print(f"(b) slow relay, {count} connections: {row.seconds:.1f} s / ideal {ideal:.1f} s "
+              f"= {row.seconds / ideal:.2f}")
+    growth = growth_per_10k(memory.samples)
+    first_rss = next((rss for _, sent, rss in memory.samples if sent >= 1000), None)
+    last_rss = memory.samples[-1][2] if memory.samples else 0.0
+    projected = None
+    if memory.sent < written and growth is not None:
+        projected = max(memory.peak_mb, last_rss + max(0.0, growth) * (written - memory.sent) / 10_000)
+    stopped = "" if memory.sent >= written else f", stopped by SIGTERM after {memory.seconds:.0f} s"
+    print(f"(c) memory: peak RSS {memory.peak_mb:.1f} MB (VmHWM) sending {memory.sent:,} of {written:,} "
+          f"queued{stopped}; RSS {first_rss or 0:.1f} MB after 1,000 messages, {last_rss:.1f} MB at the end"
+          + (f"; growth {growth:+.2f} MB per 10,000 messages" if growth is not None else ""))
+    if projected is not None:
+        print(f"    projected peak at {written:,} messages: {projected:.1f} MB")
+    print()
+
+    verdict("(a) worker rate / bare smtplib", ratio >= RATIO_TARGET, f"{ratio:.2f} (target >= {RATIO_TARGET:.1f})")
+    for count, row in slow_runs:
+        score = row.seconds / (row.messages * ACCEPT_DELAY / count)
+        verdict(f"(b) slow relay, {count} connections", score <= SLOW_TARGET,
+                f"{score:.2f} of ideal (target <= {SLOW_TARGET})")
+    worst = max(memory.peak_mb, projected or 0.0)
+    scope = "measured" if projected is None else "measured and projected"
+    verdict("(c) worker peak memory", worst < MEMORY_TARGET_MB,
+            f"{worst:.1f} MB {scope} (target < {MEMORY_TARGET_MB:.0f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
