@@ -59,6 +59,8 @@ class Delivery(db.Model):
         # A double click or two racing requests cannot send a distribution twice to one contact.
         UniqueConstraint("distribution_id", "contact_id", name="uq_deliveries_distribution_contact"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_lease", "status", "lease_expires_at"),
+        Index("ix_deliveries_deadline", "status", "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

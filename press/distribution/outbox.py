@@ -77,21 +77,32 @@ def expire_overdue(session: Session) -> set[int]:
     return {distribution_id for distribution_id in missed if distribution_id is not None}
 
 
-def claim(session: Session, worker: str, limit: int, lease: timedelta) -> list[int]:
-    """Take up to ``limit`` due deliveries (or ones whose lease ran out) for this worker, and commit."""
+def _claim_where(session: Session, condition, order, worker: str, limit: int, lease: timedelta) -> list[int]:
     now = clock.now()
-    candidates = select(Delivery.id).where(due(now)).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    candidates = select(Delivery.id).where(condition).order_by(*order).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         # Rows another worker is claiming right now are passed over, not waited for.
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = session.scalars(
+    return list(session.scalars(
         update(Delivery)
         .where(Delivery.id.in_(candidates.scalar_subquery()))
         .values(status=DeliveryStatus.SENDING, leased_by=worker, lease_expires_at=now + lease,
                 attempts=Delivery.attempts + 1)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
-    ).all()
+    ))
+
+
+def claim(session: Session, worker: str, limit: int, lease: timedelta) -> list[int]:
+    """Take up to ``limit`` due deliveries (first those whose lease ran out) for this worker, and commit."""
+    now = clock.now()
+    # Two simple claims rather than one with OR: each walks its own index in order, so the cost
+    # does not grow with the number of rows waiting.
+    ids = _claim_where(session, and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at < now),
+                       (Delivery.lease_expires_at,), worker, limit, lease)
+    if len(ids) < limit:
+        ids += _claim_where(session, and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.next_attempt_at <= now),
+                            (Delivery.next_attempt_at,), worker, limit - len(ids), lease)
     session.commit()
     return sorted(ids)
 

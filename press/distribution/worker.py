@@ -69,11 +69,15 @@ class Worker:
             thread.start()
         try:
             with self.app.app_context():
+                expired_at = 0.0
                 while not self.stopping.is_set():
-                    missed = expire_overdue(db.session)
-                    if missed:
-                        note_missed(db.session, missed)
-                    db.session.commit()
+                    # Stopping overdue deliveries is a sweep, not per message: once per poll interval.
+                    if time.monotonic() - expired_at >= self.poll_seconds:
+                        missed = expire_overdue(db.session)
+                        if missed:
+                            note_missed(db.session, missed)
+                        db.session.commit()
+                        expired_at = time.monotonic()
                     ids = claim(db.session, self.name, self.batch, self.lease)
                     for delivery_id in ids:
                         with self.lock:
@@ -82,7 +86,13 @@ class Worker:
                     if not ids:
                         self.work.join()
                         if once and not anything_due(db.session):
-                            break
+                            # One last sweep, so a --once run leaves nothing overdue behind.
+                            missed = expire_overdue(db.session)
+                            if missed:
+                                note_missed(db.session, missed)
+                            db.session.commit()
+                            if not anything_due(db.session):
+                                break
                         if not once:
                             self.stopping.wait(self.poll_seconds)
         finally:
