@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from press.contacts import views as contacts
     from press.distribution import caught as caught_mail
     from press.distribution import early as early_access
+    from press.distribution import reports as deliveries
     from press.distribution import views as distribution
     from press.newsroom import views as newsroom
     from press.releases import views as releases
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(caught_mail.bp)
     app.register_blueprint(early_access.bp)
     app.register_blueprint(distribution.bp)
+    app.register_blueprint(deliveries.bp)
     app.cli.add_command(press_cli)
 
     proxies = app.config["PRESS_TRUSTED_PROXIES"]

@@ -112,7 +112,7 @@ def distribution_missed(delivery: Delivery) -> EmailMessage:
     distribution = db.session.get(Distribution, delivery.payload["distribution_id"])
     config = current_app.config
     context = {"distribution": distribution, "release": distribution.release,
-               "report_url": absolute_url("distribution.report", distribution_id=distribution.id)}
+               "report_url": absolute_url("deliveries.report", distribution_id=distribution.id)}
     return build_message(
         subject=f"Not sent: {distribution.release.reference} {distribution.release.headline}",
         sender=config["MAIL_DEFAULT_SENDER"], to=delivery.to_address,
