@@ -5,9 +5,16 @@ import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import lru_cache
 
 from flask import current_app
 from flask_mail import Connection
+
+
+@lru_cache(maxsize=4)
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A context that verifies the relay's certificate; made once, since loading the CA store is slow."""
+    return ssl.create_default_context(cafile=ca_file or None)
 
 
 class RelayConnection(Connection):
@@ -16,14 +23,14 @@ class RelayConnection(Connection):
     def configure_host(self) -> smtplib.SMTP:
         config = current_app.config
         timeout = config["PRESS_SMTP_TIMEOUT"]
-        context = ssl.create_default_context(cafile=config.get("PRESS_SMTP_CA_FILE") or None)
         host: smtplib.SMTP
         if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout, context=context)
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout,
+                                    context=tls_context(config.get("PRESS_SMTP_CA_FILE")))
         else:
             host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
             if self.mail.use_tls:
-                host.starttls(context=context)
+                host.starttls(context=tls_context(config.get("PRESS_SMTP_CA_FILE")))
         if self.mail.username and self.mail.password:
             host.login(self.mail.username, self.mail.password)
         return host
