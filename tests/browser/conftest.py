@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -179,3 +181,18 @@ def axe(axe_source: str) -> Callable[[Page], None]:
         assert not blocking, describe_violations(page.url, blocking)
 
     return check
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login page, typing into the labelled fields as a person would."""
+    page.goto("/staff/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/staff/releases/$"))
+
+
+def summary_value(page: Page, term: str) -> Locator:
+    """One row's value in a page's summary list, found by its term."""
+    row = page.locator(".summary-list div", has=page.locator("dt", has_text=re.compile(f"^{re.escape(term)}$")))
+    return row.locator("dd")

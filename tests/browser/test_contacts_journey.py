@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 from press import uktime
 from press.contacts import services
 from press.extensions import db
-from tests.browser.conftest import Browsing
-from tests.conftest import PASSWORD, FrozenClock
+from tests.browser.conftest import Browsing, sign_in, summary_value
+from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
 
@@ -35,21 +35,6 @@ MESSY_CSV = (
     "Dan Desk;dan@weekly.example;Northshire Weekly;;News editor\r\n"  # 6
     "Ada Lovelace;ADA.Lovelace@Gazette.Example;Northshire Gazette;;Health correspondent\r\n"  # 7
 )
-
-
-def sign_in(page: Page, email: str = MANAGER_EMAIL) -> None:
-    """Sign in through the login page as a person would."""
-    page.goto("/staff/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/staff/releases/$"))
-
-
-def summary_value(page: Page, term: str) -> str:
-    """Read one row of a summary list by its term."""
-    row = page.locator(".summary-list div", has=page.locator("dt", has_text=re.compile(f"^{re.escape(term)}$")))
-    return row.locator("dd").inner_text()
 
 
 def write_messy_csv(tmp_path: Path) -> Path:
@@ -88,16 +73,16 @@ def test_manager_imports_a_messy_file_and_a_journalist_unsubscribes(
     path = write_messy_csv(tmp_path)
     imported_at = frozen_clock()
 
-    sign_in(page)
+    sign_in(page, MANAGER_EMAIL)
     page.get_by_role("navigation", name="Staff").get_by_role("link", name="Contacts", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contacts")
     page.get_by_role("link", name="Import contacts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Import contacts")
     upload(page, path)
 
-    assert summary_value(page, "Text encoding") == "UTF-8 (with a byte-order mark)"
-    assert summary_value(page, "Cells separated by") == "semicolons"
-    assert summary_value(page, "Rows") == "6"
+    assert summary_value(page, "Text encoding").inner_text() == "UTF-8 (with a byte-order mark)"
+    assert summary_value(page, "Cells separated by").inner_text() == "semicolons"
+    assert summary_value(page, "Rows").inner_text() == "6"
     expect(page.get_by_label("Full name", exact=True)).to_have_value("name")
     expect(page.get_by_label("Work email", exact=True)).to_have_value("email")
     expect(page.get_by_label("Publication", exact=True)).to_have_value("outlet")
@@ -112,7 +97,7 @@ def test_manager_imports_a_messy_file_and_a_journalist_unsubscribes(
     expect(page.get_by_role("status").filter(has_text="added")).to_have_text(
         "3 added, 0 updated, 2 skipped, 1 rejected."
     )
-    assert summary_value(page, "Imported") == f"{uktime.format_moment(imported_at)} by {MANAGER_NAME}"
+    assert summary_value(page, "Imported").inner_text() == f"{uktime.format_moment(imported_at)} by {MANAGER_NAME}"
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the report").click()
     download = download_info.value
@@ -141,13 +126,13 @@ def test_manager_imports_a_messy_file_and_a_journalist_unsubscribes(
     page.get_by_role("link", name="Cara Columnist").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Cara Columnist")
-    assert summary_value(page, "Email") == "cara@radio.example"
-    assert summary_value(page, "Outlet") == "Radio Northshire"
-    assert summary_value(page, "Job title or beat") == "Business reporter"
-    assert summary_value(page, "Phone") == "07700 900789"
-    assert summary_value(page, "Notes") == "–"
-    assert summary_value(page, "Status") == f"Active since {uktime.format_moment(imported_at)}"
-    unsubscribe_url = summary_value(page, "Unsubscribe link")
+    assert summary_value(page, "Email").inner_text() == "cara@radio.example"
+    assert summary_value(page, "Outlet").inner_text() == "Radio Northshire"
+    assert summary_value(page, "Job title or beat").inner_text() == "Business reporter"
+    assert summary_value(page, "Phone").inner_text() == "07700 900789"
+    assert summary_value(page, "Notes").inner_text() == "–"
+    assert summary_value(page, "Status").inner_text() == f"Active since {uktime.format_moment(imported_at)}"
+    unsubscribe_url = summary_value(page, "Unsubscribe link").inner_text()
     assert unsubscribe_url.startswith("http://press.test/unsubscribe/")
 
     frozen_clock.advance(days=1, hours=2, minutes=30)
@@ -166,7 +151,7 @@ def test_manager_imports_a_messy_file_and_a_journalist_unsubscribes(
     )
 
     page.reload()
-    assert summary_value(page, "Status") == (
+    assert summary_value(page, "Status").inner_text() == (
         f"Unsubscribed since {uktime.format_moment(left_at)}: Unsubscribed with the link in an email"
     )
     expect(page.locator(".history li").first).to_contain_text("Status changed")
@@ -188,13 +173,13 @@ def test_contacts_pages_are_accessible(
                  ("Tom Ng", "tom@weekly.example", ""))
     open_signups(app)
 
-    sign_in(page)
+    sign_in(page, MANAGER_EMAIL)
     page.goto("/staff/contacts/")
     expect(page.get_by_role("link", name="Priya Patel")).to_be_visible()
     axe(page)
     page.get_by_role("link", name="Sam Lee").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sam Lee")
-    unsubscribe_path = urlsplit(summary_value(page, "Unsubscribe link")).path
+    unsubscribe_path = urlsplit(summary_value(page, "Unsubscribe link").inner_text()).path
     axe(page)
     page.goto("/staff/contacts/lists")
     expect(page.get_by_role("cell", name="Receives signups")).to_be_visible()

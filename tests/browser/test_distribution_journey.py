@@ -13,7 +13,8 @@ from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.distribution.worker import Worker
 from press.extensions import db
-from tests.conftest import PASSWORD, FrozenClock
+from tests.browser.conftest import sign_in, summary_value
+from tests.conftest import FrozenClock
 from tests.mailserver import MailServer, mail_server  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
@@ -94,21 +95,6 @@ class WorkerRun:
         return self.handled
 
 
-def sign_in(page: Page, email: str = MANAGER_EMAIL) -> None:
-    """Sign in through the login page as a person would."""
-    page.goto("/staff/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/staff/releases/$"))
-
-
-def summary_value(page: Page, term: str) -> Locator:
-    """One row's value in a page's summary list, found by its term."""
-    row = page.locator(".summary-list div", has=page.locator("dt", has_text=re.compile(f"^{re.escape(term)}$")))
-    return row.locator("dd")
-
-
 def count_cell(page: Page, label: str) -> Locator:
     """The number beside a status in the report's Progress table."""
     row = page.get_by_role("table", name="Progress").get_by_role("row").filter(
@@ -148,7 +134,7 @@ def test_manager_sends_an_embargoed_release_follows_it_and_retries_the_failure(
     mail_server.reply_for(FAILING, 550, "5.1.1 No such mailbox here", times=1)
     subject = f"EMBARGOED UNTIL {EMBARGO_TEXT}: {HEADLINE}"
 
-    sign_in(page)
+    sign_in(page, MANAGER_EMAIL)
     open_send_page(page, newsroom)
     expect(page.locator(".embargo-line")).to_have_text(f"Embargoed until {EMBARGO_TEXT}")
     tick_both_lists(page)
@@ -248,7 +234,7 @@ def test_send_preview_and_report_pages_are_accessible(
 ) -> None:
     """The send page (empty, with its audience, with a field error), the preview and the report pass axe."""
     mail_server.reply_for(FAILING, 550, "5.1.1 No such mailbox here", times=1)
-    sign_in(page)
+    sign_in(page, MANAGER_EMAIL)
     open_send_page(page, newsroom)
     axe(page)
 

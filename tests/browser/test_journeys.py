@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from press import uktime
-from tests.browser.conftest import Browsing
-from tests.conftest import PASSWORD, FrozenClock
+from tests.browser.conftest import Browsing, sign_in, summary_value
+from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
 
@@ -19,21 +19,6 @@ BODY = f"{BODY_SENTENCE}\n\nThe change follows a public consultation."
 NOTES = "1. The consultation ran for twelve weeks."
 EDITOR_EMAIL = "edna.editor@council.example"
 EDITOR_NAME = "Edna Editor"
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the login page, typing into the labelled fields as a person would."""
-    page.goto("/staff/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/staff/releases/$"))
-
-
-def summary_value(page: Page, term: str) -> str:
-    """Read one row of a staff page's summary list by its term."""
-    row = page.locator(".summary-list div", has=page.locator("dt", has_text=re.compile(f"^{re.escape(term)}$")))
-    return row.locator("dd").inner_text()
 
 
 def test_embargoed_release_appears_only_when_its_embargo_lifts(
@@ -56,10 +41,10 @@ def test_embargoed_release_appears_only_when_its_embargo_lifts(
     expect(page.get_by_role("heading", level=1)).to_have_text(HEADLINE)
     expect(page.locator(".release-meta")).to_contain_text("NCC 2024/25-01")
     expect(page.get_by_role("status")).to_contain_text("Draft NCC 2024/25-01 saved.")
-    assert summary_value(page, "Embargo") == uktime.format_moment(lift)
+    assert summary_value(page, "Embargo").inner_text() == uktime.format_moment(lift)
     page.get_by_role("button", name="Mark final").click()
     expect(page.locator(".release-meta")).to_contain_text("Under embargo")
-    slug_path = summary_value(page, "Public address")
+    slug_path = summary_value(page, "Public address").inner_text()
     assert slug_path.startswith("/releases/2024-09-03-northshire-libraries")
 
     visitor = browsing.new_page()
