@@ -16,6 +16,7 @@ from press import clock, create_app
 from press.accounts import services as accounts
 from press.extensions import db
 from press.releases import services as releases
+from tests.mailserver import mail_server, mail_server_factory  # noqa: F401 - fixtures for every test
 
 PASSWORD = "correct horse battery staple"
 

@@ -9,12 +9,12 @@ from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.distribution import services
 from press.distribution.messages import delivery_from_envelope
-from press.distribution.models import AccessView, Delivery, DeliveryStatus, Distribution
+from press.accounts.models import User
+from press.distribution.models import AccessView, Delivery, Distribution
 from press.distribution.worker import Worker
 from press.extensions import db
 from press.releases import services as releases
 from press.releases.models import Release
-from tests.mailserver import mail_server  # noqa: F401 - a fixture
 
 EMBARGO = datetime(2024, 9, 3, 23, 1, tzinfo=UTC)  # 00:01 BST, Wednesday 4 September 2024
 PDF = b"%PDF-1.7\n" + b"0" * 2000
@@ -181,7 +181,7 @@ def test_scheduled_distribution_waits_for_its_time(app, newsroom, mail_server, f
 
 def test_worker_down_past_the_stop_time_misses_and_tells_the_manager(app, newsroom, mail_server, frozen_clock):
     with app.app_context():
-        manager = db.session.get(__import__("press.accounts.models", fromlist=["User"]).User, newsroom["manager"])
+        manager = db.session.get(User, newsroom["manager"])
         release = db.session.get(Release, newsroom["release_id"])
         distribution = services.create_distribution(
             db.session, release, list_ids=newsroom["lists"], contact_ids=[], at=frozen_clock() + timedelta(hours=1),

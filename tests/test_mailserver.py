@@ -24,7 +24,7 @@ from flask import Flask
 from flask_mail import Mail
 from flask_mail import Message as FlaskMailMessage
 
-from tests.mailserver import CertificateAuthority, MailServer, mail_server, mail_server_factory  # noqa: F401
+from tests.mailserver import CertificateAuthority, MailServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

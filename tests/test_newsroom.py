@@ -1,7 +1,7 @@
 """The public newsroom: list, release page, search, feed, sitemap, withdrawal."""
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from press.extensions import db
 from press.releases.models import Release

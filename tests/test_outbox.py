@@ -14,7 +14,6 @@ from press.distribution.models import Delivery, DeliveryStatus
 from press.distribution.outbox import enqueue
 from press.distribution.worker import Worker
 from press.extensions import db
-from tests.mailserver import mail_server, mail_server_factory  # noqa: F401 - fixtures
 
 
 def render_note(delivery: Delivery):

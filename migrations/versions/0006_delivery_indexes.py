@@ -6,7 +6,6 @@ Create Date: 2026-11-25 23:05:48.798228
 
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.

@@ -17,7 +17,7 @@ from press.contacts.csvimport import (
 from press.contacts.models import (
     LAWFUL_BASES, Contact, ContactEvent, ContactImport, ContactStatus, Suppression, contact_lists, email_digest,
 )
-from press.contacts.services import audit, lists_named
+from press.contacts.services import audit, list_name, lists_named
 
 MERGED_FIELDS = ("name", "outlet", "job_title", "phone", "notes", "source", "lawful_basis")
 CHUNK = 500
@@ -132,7 +132,7 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
         else:
             unchanged.add(contact.id)
         for name in row.lists:
-            wanted_pairs.append((contact.id, all_lists[" ".join(name.split())[:100].lower()].id))
+            wanted_pairs.append((contact.id, all_lists[list_name(name).lower()].id))
     session.flush()
 
     for chunk in _chunks(new_rows, 2000):
@@ -151,7 +151,7 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
             events.append({"contact_id": contact_id, "action": "added by import", "details": {"line": row.line},
                            "at": now, "user_id": by.id if by else None})
             for name in row.lists:
-                wanted_pairs.append((contact_id, all_lists[" ".join(name.split())[:100].lower()].id))
+                wanted_pairs.append((contact_id, all_lists[list_name(name).lower()].id))
     outcome.added = len(new_rows)
 
     have = _memberships(session, sorted({c for c, _ in wanted_pairs}))

@@ -59,12 +59,17 @@ def find_contact_by_email(session: Session, email: str) -> Contact | None:
     return session.scalar(select(Contact).where(Contact.email == normalise_email(email)))
 
 
+def list_name(text: str) -> str:
+    """A list's name as stored: spaces tidied, at most 100 characters."""
+    return " ".join(text.split())[:100]
+
+
 def lists_named(session: Session, names: list[str], *, create: bool = False) -> list[MediaList]:
     """The lists with these names (matched without regard to case), made if asked."""
     found: list[MediaList] = []
     existing = {m.name.lower(): m for m in session.scalars(select(MediaList))}
     for name in names:
-        name = " ".join(name.split())[:100]
+        name = list_name(name)
         if not name:
             continue
         media_list = existing.get(name.lower())

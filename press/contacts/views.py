@@ -1,4 +1,4 @@
-"""Staff pages for the media contacts list: contacts, lists, imports and exports."""
+"""Staff pages for the media contacts list: finding, changing, exporting and erasing contacts."""
 
 import csv
 import io
@@ -7,23 +7,21 @@ from collections.abc import Iterator
 from datetime import time
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
+    Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
 )
 from flask_login import current_user
-from sqlalchemy import Select, func, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
-from press.accounts.models import Role
-from press.contacts import csvimport, importing, services
+from press.contacts import services
 from press.contacts.models import (
-    LAWFUL_BASES, Contact, ContactEvent, ContactImport, ContactStatus, MediaList, contact_lists,
+    LAWFUL_BASES, Contact, ContactEvent, ContactStatus, MediaList,
 )
 from press.contacts.staff_forms import (
-    ConfirmForm, ContactForm, ImportUploadForm, MediaListForm, StatusForm, display_phone, mapping_form,
+    ConfirmForm, ContactForm, StatusForm, display_phone,
 )
 from press.database import MAX_ID
 from press.extensions import db

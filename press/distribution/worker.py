@@ -19,6 +19,14 @@ from press.extensions import db
 log = logging.getLogger(__name__)
 
 
+def sweep_overdue() -> None:
+    """Stop deliveries past their stop-sending time, tell the managers of missed distributions, and commit."""
+    missed = expire_overdue(db.session)
+    if missed:
+        note_missed(db.session, missed)
+    db.session.commit()
+
+
 class RateLimit:
     """Spread sends out to at most ``per_minute`` across all connections."""
 
@@ -73,10 +81,7 @@ class Worker:
                 while not self.stopping.is_set():
                     # Stopping overdue deliveries is a sweep, not per message: once per poll interval.
                     if time.monotonic() - expired_at >= self.poll_seconds:
-                        missed = expire_overdue(db.session)
-                        if missed:
-                            note_missed(db.session, missed)
-                        db.session.commit()
+                        sweep_overdue()
                         expired_at = time.monotonic()
                     ids = claim(db.session, self.name, self.batch, self.lease)
                     for delivery_id in ids:
@@ -87,10 +92,7 @@ class Worker:
                         self.work.join()
                         if once and not anything_due(db.session):
                             # One last sweep, so a --once run leaves nothing overdue behind.
-                            missed = expire_overdue(db.session)
-                            if missed:
-                                note_missed(db.session, missed)
-                            db.session.commit()
+                            sweep_overdue()
                             if not anything_due(db.session):
                                 break
                         if not once:

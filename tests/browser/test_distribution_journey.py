@@ -15,7 +15,7 @@ from press.distribution.worker import Worker
 from press.extensions import db
 from tests.browser.conftest import sign_in, summary_value
 from tests.conftest import FrozenClock
-from tests.mailserver import MailServer, mail_server  # noqa: F401 - a fixture
+from tests.mailserver import MailServer
 
 pytestmark = pytest.mark.browser
 
