@@ -41,6 +41,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from press.distribution import early as early_access
     from press.distribution import reports as deliveries
     from press.distribution import views as distribution
+    from press.enquiries import dashboard as enquiry_dashboard
+    from press.enquiries import log as enquiry_log
+    from press.enquiries import public as enquiries_public
+    from press.enquiries import views as enquiries
     from press.newsroom import views as newsroom
     from press.releases import views as releases
     from press.cli import press_cli
@@ -62,6 +66,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(early_access.bp)
     app.register_blueprint(distribution.bp)
     app.register_blueprint(deliveries.bp)
+    app.register_blueprint(enquiries_public.bp)
+    app.register_blueprint(enquiry_log.bp)
+    app.register_blueprint(enquiry_dashboard.bp)
+    app.register_blueprint(enquiries.bp)
     app.cli.add_command(press_cli)
 
     proxies = app.config["PRESS_TRUSTED_PROXIES"]

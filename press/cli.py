@@ -20,6 +20,7 @@ from press.contacts.services import lists_named
 from press.demo import load_demo
 from press.distribution import services as distribution_services
 from press.distribution.worker import Worker
+from press.enquiries import retention
 from press.extensions import db
 from press.releases import importing, services as releases
 from press.releases.models import Release
@@ -166,3 +167,15 @@ def send(reference: str, list_names: tuple[str, ...], at: str | None) -> None:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(distribution.id)
+
+
+@press_cli.command("purge-enquiries")
+@click.option("--older-than", "months", type=click.IntRange(min=1), default=None,
+              help="Anonymise enquiries received more than this many months ago "
+                   "(default: PRESS_ENQUIRY_RETENTION_MONTHS).")
+def purge_enquiries(months: int | None) -> None:
+    """Remove journalists' personal data from old enquiries, keeping the statistics; the run is recorded."""
+    months = months or int(current_app.config["PRESS_ENQUIRY_RETENTION_MONTHS"])
+    purge = retention.purge_enquiries(db.session, months, run_by="flask press purge-enquiries")
+    db.session.commit()
+    click.echo(f"{purge.anonymised} enquiries received before {uktime.format_moment(purge.cutoff)} anonymised")

@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_MAIL_CATCHER_DIR": None,
     # How long a journalist has to confirm they want releases.
     "PRESS_SIGNUP_CONFIRM_DAYS": 7,
+    # Per address, on the public enquiry form.
+    "PRESS_ENQUIRY_RATE_LIMIT": "10 per minute;60 per day",
+    # Enquiries older than this lose the journalist's personal data (flask press purge-enquiries).
+    "PRESS_ENQUIRY_RETENTION_MONTHS": 24,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_NAME": "press_session",
@@ -68,6 +72,7 @@ TEXT_SETTINGS = (
     "PRESS_UPLOAD_DIR",
     "PRESS_LOGIN_RATE_LIMIT",
     "PRESS_PUBLIC_FORM_RATE_LIMIT",
+    "PRESS_ENQUIRY_RATE_LIMIT",
     "PRESS_SMTP_CA_FILE",
     "PRESS_MAIL_CATCHER_DIR",
     "RATELIMIT_STORAGE_URI",
@@ -81,6 +86,7 @@ INT_SETTINGS = (
     "PRESS_SMTP_TIMEOUT",
     "PRESS_LEASE_SECONDS",
     "PRESS_EMAIL_ATTACHMENT_LIMIT",
+    "PRESS_ENQUIRY_RETENTION_MONTHS",
 )
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 

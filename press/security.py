@@ -50,11 +50,14 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+def handle_http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
     """Show our own page for every error, unhandled exceptions (as 500) included."""
     if error.code is None or error.code < 400:
         return error
     db.session.rollback()
+    if error.response is not None:
+        # The view already made its own answer (a form kept with a rate-limit message).
+        return error.response
     return render_template("errors/error.html", error=error), error.code
 
 

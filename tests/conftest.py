@@ -215,6 +215,32 @@ def make_release(app, make_user):
     return make
 
 
+@pytest.fixture
+def make_enquiry(app):
+    """Log enquiries as a journalist's web form would: make_enquiry(subject=..., release_id=...)."""
+    from press.enquiries import services as enquiries
+    from press.releases.models import Release
+
+    def make(release_id: int | None = None, **overrides):
+        values = {
+            "journalist_name": "Sam Reporter",
+            "outlet": "Northshire Gazette",
+            "email": "sam.reporter@gazette.example",
+            "phone": "01632 960001",
+            "kind": "comment",
+            "subject": "Library opening hours",
+            "body": "Can you confirm the opening hours of the new library?",
+            "deadline_at": clock.now() + timedelta(hours=6),
+        } | overrides
+        with app.app_context():
+            release = db.session.get(Release, release_id) if release_id else None
+            enquiry = enquiries.submit_enquiry(db.session, release=release, **values)
+            db.session.commit()
+            return enquiry.id
+
+    return make
+
+
 class AuthActions:
     def __init__(self, client):
         self.client = client

@@ -16,6 +16,7 @@ from press.distribution.messages import address_domain, envelope_sender
 from press.distribution.models import Delivery, DeliveryStatus
 from press.distribution.outbox import record_outcome
 from press.distribution.smtp import Relay
+from press.enquiries import emails as enquiry_emails
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ KINDS: dict[str, Kind] = {
     "release": Kind(release_emails.release_for_recipient, suppressible=True, unwanted=release_emails.unwanted),
     "release-test": Kind(release_emails.release_test, suppressible=False),
     "distribution-missed": Kind(release_emails.distribution_missed, suppressible=False),
+    "enquiry-acknowledgement": Kind(enquiry_emails.acknowledgement, suppressible=False),
+    "enquiry-assigned": Kind(enquiry_emails.assigned, suppressible=False),
 }
 
 

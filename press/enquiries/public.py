@@ -1,0 +1,116 @@
+"""The journalist's side: the enquiry form and its confirmation."""
+
+from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from press import clock
+from press.enquiries import services
+from press.enquiries.forms import NO_RELEASE, PublicEnquiryForm
+from press.enquiries.models import Enquiry
+from press.extensions import db, limiter
+from press.releases.models import Release
+
+bp = Blueprint("enquiries_public", __name__)
+
+RELEASE_CHOICES = 100
+# How long the confirmation link shows the reference: long enough to note it down, not for ever.
+CONFIRMATION_MAX_AGE = 24 * 60 * 60
+
+TOKEN_PROBLEM = ("This form was open for a long time or came from another page, so it was not sent. "
+                 "Your answers are still here: check them and send the enquiry again.")
+TOO_MANY = "You have sent several enquiries in a short time. Wait a minute, then send this one again."
+
+
+def enquiry_limit() -> str:
+    return current_app.config["PRESS_ENQUIRY_RATE_LIMIT"]
+
+
+def confirmations() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="press.enquiry-sent")
+
+
+def public_release(reference: str) -> Release | None:
+    """A release the public may see now, by reference; embargoed and draft ones do not exist here."""
+    if not reference or len(reference) > 40:
+        return None
+    return db.session.scalar(
+        select(Release).where(Release.reference == reference, Release.listed_filter(clock.now()))
+    )
+
+
+def build_form() -> PublicEnquiryForm:
+    form = PublicEnquiryForm()
+    recent = db.session.execute(
+        select(Release.reference, Release.headline)
+        .where(Release.listed_filter(clock.now()))
+        .order_by(Release.public_from.desc(), Release.id.desc())
+        .limit(RELEASE_CHOICES)
+    ).all()
+    choices = [(reference, f"{headline} ({reference})") for reference, headline in recent]
+    chosen = form.release.data if request.method == "POST" else request.args.get("release", "")
+    release = public_release(chosen or "")
+    if release is not None and release.reference not in {reference for reference, _ in choices}:
+        choices.insert(0, (release.reference, f"{release.headline} ({release.reference})"))
+    form.set_releases(choices)
+    if request.method == "GET":
+        form.release.data = release.reference if release is not None else NO_RELEASE
+    return form
+
+
+def show_form(form: PublicEnquiryForm, status: int = 200) -> Response:
+    return make_response(render_template("enquiries/new.html", form=form), status)
+
+
+def too_many_requests(limit) -> Response:  # noqa: ARG001 - Flask-Limiter passes the limit it hit
+    """Over the limit: the form comes back with everything typed and says when to try again."""
+    form = build_form()
+    form.form_errors.append(TOO_MANY)
+    return show_form(form, 429)
+
+
+@bp.errorhandler(CSRFError)
+def token_problem(error: CSRFError) -> Response:
+    """A missing or stale form token: nothing is sent, and the form comes back with the answers kept."""
+    db.session.rollback()
+    if request.endpoint != "enquiries_public.new":
+        return make_response(render_template("errors/csrf.html", error=error), 400)
+    form = build_form()
+    form.form_errors.append(TOKEN_PROBLEM)
+    return show_form(form, 400)
+
+
+@bp.route("/enquiries/new", methods=["GET", "POST"])
+@limiter.limit(enquiry_limit, methods=["POST"], on_breach=too_many_requests)
+def new():
+    form = build_form()
+    if request.method == "GET":
+        return show_form(form)
+    valid = form.validate()
+    release = public_release(form.release.data or "")
+    if form.release.data and release is None:
+        form.release.errors = ["Choose a press release from the list, or none."]
+        valid = False
+    if not valid:
+        return show_form(form, 422)
+    if form.website.data:
+        # A filled honeypot looks like success, so a bot learns nothing; nothing is kept or sent.
+        return redirect(url_for("enquiries_public.sent", token="received"), 303)
+    enquiry = services.submit_enquiry(db.session, release=release, **form.enquiry_fields())
+    db.session.commit()
+    return redirect(url_for("enquiries_public.sent", token=confirmations().dumps(enquiry.id)), 303)
+
+
+@bp.get("/enquiries/sent/<token>")
+def sent(token: str):
+    enquiry = None
+    if token != "received":
+        try:
+            enquiry_id = confirmations().loads(token, max_age=CONFIRMATION_MAX_AGE)
+        except (BadSignature, SignatureExpired):
+            abort(404)
+        enquiry = db.session.get(Enquiry, enquiry_id) if isinstance(enquiry_id, int) else None
+        if enquiry is None:
+            abort(404)
+    return render_template("enquiries/sent.html", enquiry=enquiry)

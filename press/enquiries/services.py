@@ -1,0 +1,196 @@
+"""Taking in, routing and working media enquiries; every change goes on the enquiry's timeline."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from press import clock, uktime
+from press.accounts.models import User
+from press.accounts.services import normalise_email
+from press.contacts.services import find_contact_by_email
+from press.distribution.outbox import enqueue
+from press.enquiries.models import (
+    ANSWERED_STATUSES,
+    Channel,
+    DutyOfficer,
+    Enquiry,
+    EnquiryCounter,
+    EnquiryEvent,
+    EnquiryStatus,
+    EventKind,
+    Outcome,
+)
+from press.releases.models import Release
+
+
+class EnquiryError(ValueError):
+    """An enquiry could not be changed as asked; the message says why, for the person asking."""
+
+
+def reference_for(year: int, sequence: int) -> str:
+    return f"ENQ-{year}-{sequence:04d}"
+
+
+def next_sequence(session: Session, year: int) -> int:
+    """Give out the next number for this year: one atomic upsert, so racing requests never share one."""
+    table = EnquiryCounter.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=[table.c.year], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    )
+    return session.execute(statement).scalar_one()
+
+
+def duty_officer(session: Session) -> User | None:
+    """The press officer who takes enquiries that are not about a release, if one is set and still active."""
+    current = session.scalar(select(DutyOfficer).order_by(DutyOfficer.id.desc()).limit(1))
+    return current.user if current is not None and current.user.active else None
+
+
+def set_duty_officer(session: Session, user: User, *, by: User | None) -> DutyOfficer:
+    """Make this person the duty press officer from now on; earlier choices stay as history."""
+    if not user.active:
+        raise EnquiryError(f"{user.name}'s account is not active.")
+    duty = DutyOfficer(user=user, set_by=by, set_at=clock.now())
+    session.add(duty)
+    session.flush()
+    return duty
+
+
+def route(session: Session, release: Release | None) -> User | None:
+    """Who an enquiry goes to: the release's named media contact, or else the duty press officer."""
+    if release is not None and release.contact is not None and release.contact.active:
+        return release.contact
+    return duty_officer(session)
+
+
+def add_event(session: Session, enquiry: Enquiry, kind: EventKind, by: User | None, text: str = "",
+              **details: Any) -> EnquiryEvent:
+    entry = EnquiryEvent(enquiry_id=enquiry.id, kind=kind, by=by, text=text, details=details, at=clock.now())
+    session.add(entry)
+    return entry
+
+
+def submit_enquiry(
+    session: Session, *, channel: Channel = Channel.WEB, by: User | None = None, release: Release | None = None,
+    **fields: Any,
+) -> Enquiry:
+    """Log a new enquiry with the next reference, assign it, and queue its emails in the same transaction.
+
+    A journalist's own web enquiry gets an acknowledgement; the assignee is told unless they logged it.
+    """
+    now = clock.now()
+    year = uktime.to_london(now).year
+    sequence = next_sequence(session, year)
+    email = normalise_email(fields.pop("email", "") or "")
+    contact = find_contact_by_email(session, email) if email else None
+    assignee = route(session, release)
+    enquiry = Enquiry(
+        reference=reference_for(year, sequence), year=year, sequence=sequence, channel=channel,
+        received_at=now, email=email, release=release, contact=contact, assignee=assignee,
+        logged_by=by, status=EnquiryStatus.NEW, **fields,
+    )
+    session.add(enquiry)
+    session.flush()
+    if channel == Channel.WEB:
+        add_event(session, enquiry, EventKind.RECEIVED, None, channel=channel)
+    else:
+        add_event(session, enquiry, EventKind.LOGGED, by, channel=channel)
+    if assignee is not None:
+        routed = "release" if release is not None and assignee == release.contact else "duty"
+        add_event(session, enquiry, EventKind.ASSIGNED, by, to=assignee.name, to_id=assignee.id, routed=routed)
+        if assignee != by:
+            notify_assignee(session, enquiry, assignee)
+    if channel == Channel.WEB and email:
+        # The journalist's deadline is also ours: an acknowledgement still unsent by then is no use.
+        enqueue(session, kind="enquiry-acknowledgement", to_address=email, payload={"enquiry_id": enquiry.id},
+                deadline=max(enquiry.deadline_at, now + timedelta(hours=1)))
+    return enquiry
+
+
+def notify_assignee(session: Session, enquiry: Enquiry, assignee: User) -> None:
+    enqueue(session, kind="enquiry-assigned", to_address=assignee.email,
+            payload={"enquiry_id": enquiry.id, "user_id": assignee.id},
+            deadline=max(enquiry.deadline_at, clock.now() + timedelta(hours=1)))
+
+
+def assign_enquiry(session: Session, enquiry: Enquiry, to: User, *, by: User) -> None:
+    """Give the enquiry to another press officer, tell them, and record who did it."""
+    if not to.active:
+        raise EnquiryError(f"{to.name}'s account is not active.")
+    if enquiry.assignee_id == to.id:
+        return
+    previous = enquiry.assignee
+    enquiry.assignee = to
+    add_event(session, enquiry, EventKind.ASSIGNED, by, to=to.name, to_id=to.id,
+              previous=previous.name if previous else None)
+    if to != by:
+        notify_assignee(session, enquiry, to)
+    session.flush()
+
+
+def _mark_answered(enquiry: Enquiry, at: datetime) -> None:
+    if enquiry.first_response_at is None:
+        enquiry.first_response_at = at
+
+
+def change_status(session: Session, enquiry: Enquiry, status: EnquiryStatus, *, by: User) -> None:
+    """Move the enquiry on (or back); closing goes through close_enquiry, which needs an outcome."""
+    if status in (EnquiryStatus.CLOSED, EnquiryStatus.DECLINED):
+        raise EnquiryError("Choose an outcome to close or decline an enquiry.")
+    if status == enquiry.status:
+        return
+    previous = enquiry.status
+    now = clock.now()
+    enquiry.status = status
+    if status == EnquiryStatus.RESPONDED:
+        _mark_answered(enquiry, now)
+    if previous in (EnquiryStatus.CLOSED, EnquiryStatus.DECLINED):
+        enquiry.closed_at = None
+        enquiry.outcome = None
+    add_event(session, enquiry, EventKind.STATUS, by, previous=previous, to=status)
+    session.flush()
+
+
+def add_note(session: Session, enquiry: Enquiry, text: str, *, by: User) -> EnquiryEvent:
+    """Add an internal note; the journalist never sees it."""
+    entry = add_event(session, enquiry, EventKind.NOTE, by, text=text.strip())
+    session.flush()
+    return entry
+
+
+def record_response(session: Session, enquiry: Enquiry, text: str, *, by: User) -> EnquiryEvent:
+    """Record what the press office told the journalist, and mark the enquiry responded."""
+    entry = add_event(session, enquiry, EventKind.RESPONSE, by, text=text.strip())
+    _mark_answered(enquiry, clock.now())
+    if enquiry.status not in ANSWERED_STATUSES:
+        previous = enquiry.status
+        enquiry.status = EnquiryStatus.RESPONDED
+        add_event(session, enquiry, EventKind.STATUS, by, previous=previous, to=EnquiryStatus.RESPONDED)
+    session.flush()
+    return entry
+
+
+def close_enquiry(session: Session, enquiry: Enquiry, outcome: Outcome, *, by: User, coverage_url: str = "",
+                  text: str = "") -> None:
+    """Close the enquiry with its outcome (declining is a close), and the coverage it led to if any."""
+    if enquiry.status in (EnquiryStatus.CLOSED, EnquiryStatus.DECLINED):
+        raise EnquiryError(f"{enquiry.reference} is already {enquiry.status_label.lower()}.")
+    now = clock.now()
+    previous = enquiry.status
+    enquiry.status = EnquiryStatus.DECLINED if outcome == Outcome.DECLINED else EnquiryStatus.CLOSED
+    enquiry.outcome = outcome
+    enquiry.closed_at = now
+    enquiry.coverage_url = coverage_url.strip()
+    if outcome != Outcome.NO_RESPONSE:
+        _mark_answered(enquiry, now)
+    add_event(session, enquiry, EventKind.CLOSED, by, text=text.strip(), previous=previous, to=enquiry.status,
+              outcome=outcome, coverage_url=enquiry.coverage_url)
+    session.flush()
