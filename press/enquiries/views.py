@@ -14,3 +14,15 @@ bp = Blueprint("enquiries", __name__, url_prefix="/staff/enquiries")
 def show(enquiry_id: int):
     enquiry = db.get_or_404(Enquiry, enquiry_id)
     return render_template("enquiries/show.html", enquiry=enquiry)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def new():
+    return render_template("enquiries/show.html", enquiry=None)
+
+
+@bp.route("/duty-officer", methods=["GET", "POST"])
+@staff_required
+def duty_officer():
+    return render_template("enquiries/show.html", enquiry=None)
