@@ -76,6 +76,8 @@ TEXT_SETTINGS = (
     "PRESS_SMTP_CA_FILE",
     "PRESS_MAIL_CATCHER_DIR",
     "RATELIMIT_STORAGE_URI",
+    # Keeps several deployments' counters apart when they share one Redis.
+    "RATELIMIT_KEY_PREFIX",
 )
 INT_SETTINGS = (
     "MAIL_PORT",
