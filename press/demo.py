@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 from press import clock, uktime
 from press.accounts import services as accounts
 from press.accounts.models import User
+from press.enquiries import services as enquiries
+from press.enquiries.models import EnquiryStatus, Outcome
 from press.releases import services as releases
 from press.releases.models import Release
 
@@ -100,20 +102,58 @@ def load_demo(session: Session, prefix: str) -> str:
         session, email=DEMO_EMAIL, name="Priya Shah", role="manager", password=DEMO_PASSWORD,
         job_title="Communications Manager", phone="07700 900123",
     )
-    accounts.create_user(
+    officer = accounts.create_user(
         session, email="tom.reed@northshire.example", name="Tom Reed", role="staff", password=DEMO_PASSWORD,
         job_title="Press Officer", phone="07700 900456",
     )
+    enquiries.set_duty_officer(session, officer, by=manager)
     now = clock.now()
+    published = []
     for item in RELEASES:
         day = uktime.to_london(now - timedelta(days=item["days_ago"])).date()
         release = make_release(session, manager, prefix, item, day, embargo_at=None)
         releases.finalise_release(session, release, by=manager)
         release.public_from = now - timedelta(days=item["days_ago"])
+        published.append((item["days_ago"], release))
     lift = uktime.to_london(now + timedelta(days=2)).date()
     release = make_release(session, manager, prefix, EMBARGOED, lift, embargo_at=uktime.london_to_utc(lift, time(0, 1)))
     releases.finalise_release(session, release, by=manager)
+    load_demo_enquiries(session, manager, min(published, key=lambda pair: pair[0])[1])
     return f"Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
+
+
+def load_demo_enquiries(session: Session, manager: User, release: Release) -> None:
+    """A morning's enquiries: one about a release, one overdue, one answered, one closed."""
+    now = clock.now()
+    about = enquiries.submit_enquiry(
+        session, release=release, journalist_name="Hannah Okafor", outlet="BBC Radio Northshire",
+        email="hannah.okafor@radio.example", phone="01632 960555", kind="interview",
+        subject=f"Interview about: {release.headline}", deadline_at=now + timedelta(hours=3),
+        body="Could someone come on the breakfast programme tomorrow to talk about this?",
+        interviewee="The cabinet member or a spokesperson", interview_format="radio", interview_mode="live",
+        proposed_place="Studio 2, or down the line",
+    )
+    enquiries.change_status(session, about, EnquiryStatus.IN_PROGRESS, by=manager)
+    enquiries.add_note(session, about, "Checking the cabinet member's diary.", by=manager)
+    enquiries.submit_enquiry(
+        session, journalist_name="Leo Marsh", outlet="Northshire Gazette", email="leo.marsh@gazette.example",
+        kind="comment", subject="Pothole claims on the A614", deadline_at=now - timedelta(minutes=30),
+        body="Readers say claims for pothole damage are being refused. Can the council comment?",
+    )
+    answered = enquiries.submit_enquiry(
+        session, journalist_name="Aisha Rahman", outlet="Northshire Live", email="aisha@live.example",
+        kind="information", subject="School places figures", deadline_at=now + timedelta(days=1),
+        body="How many families got their first choice of primary school this year?",
+    )
+    enquiries.record_response(session, answered, "Sent the published figures: 91% got their first choice.",
+                              by=manager)
+    closed = enquiries.submit_enquiry(
+        session, journalist_name="Owen Price", outlet="Freelance", email="owen.price@freelance.example",
+        kind="filming", subject="Filming at the new library", deadline_at=now + timedelta(days=2),
+        body="I would like to film the new library for a regional news package.",
+    )
+    enquiries.close_enquiry(session, closed, Outcome.INTERVIEW, by=manager,
+                            text="Filming arranged for Thursday at 10:00 with the library manager.")
 
 
 def make_release(

@@ -150,3 +150,16 @@ def test_demo_loads_once(app, runner, client):
     page = client.get("/").data.decode()
     assert page.count('class="release-meta"') == 4
     assert "Ofsted" not in page
+
+
+def test_demo_has_a_morning_of_enquiries(app, runner):
+    from press.enquiries.models import Enquiry
+    from press.enquiries.services import duty_officer
+
+    runner.invoke(args=["press", "demo"])
+    with app.app_context():
+        found = db.session.scalars(db.select(Enquiry).order_by(Enquiry.id)).all()
+        assert [e.status for e in found] == ["in_progress", "new", "responded", "closed"]
+        assert found[0].release is not None and found[0].assignee.email == "priya.shah@northshire.example"
+        assert duty_officer(db.session).email == "tom.reed@northshire.example"
+        assert found[1].assignee == duty_officer(db.session) and found[1].is_overdue()
