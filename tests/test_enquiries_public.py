@@ -212,6 +212,15 @@ class TestWithCsrf:
         assert len(enquiries(app)) == 1
 
 
+    def test_a_form_left_open_for_hours_still_sends(self, app, client, office, frozen_clock):
+        page = client.get("/enquiries/new").data.decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        frozen_clock.advance(hours=5)  # 16:00 BST: the journalist comes back from a job
+        response = client.post("/enquiries/new", data=answers(csrf_token=token, deadline_time="17:30"))
+        assert response.status_code == 303
+        assert enquiries(app)[0].received_at == frozen_clock()
+
+
 class TestRateLimit:
     @pytest.fixture
     def app_config(self, app_config):
