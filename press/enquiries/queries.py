@@ -1,0 +1,228 @@
+"""The enquiry log's query: filters, free-text search, the two orders, and keyset pages over them.
+
+The page, the CSV export and the benchmark all build their SQL here, so they agree on what a filter means.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    Boolean, ColumnElement, DateTime, FunctionElement, Select, String, func, literal, or_, select, tuple_, type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, defer, selectinload
+
+from press.accounts.models import User
+from press.database import MAX_ID, UTCDateTime
+from press.enquiries.models import OPEN_STATUSES, Enquiry, EnquiryStatus
+from press.releases.models import Release
+
+PER_PAGE = 50
+DUE_SOON = timedelta(hours=2)
+MAX_WORDS = 10
+SORTS = ("deadline", "received")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UNASSIGNED = "none"
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """What the log is narrowed to; every value has already been checked."""
+
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    assignee_id: int | None = None
+    unassigned: bool = False
+    kind: str | None = None
+    release_id: int | None = None
+    outlet: str = ""
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    due: str = ""  # "overdue", "soon" or ""
+    words: tuple[str, ...] = field(default_factory=tuple)
+    sort: str = "deadline"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the log: the sort value and id of a row that the next (or previous) page starts beside."""
+
+    value: datetime
+    id: int
+
+    def __str__(self) -> str:
+        micros = (self.value - EPOCH) // timedelta(microseconds=1)
+        return f"{micros}_{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Cursor | None":
+        """Read a cursor from a link; anything that is not one (edited, truncated, absurd) is None."""
+        if not text or len(text) > 40:
+            return None
+        micros, _, row_id = text.partition("_")
+        try:
+            value = EPOCH + timedelta(microseconds=int(micros))
+            number = int(row_id)
+        except (ValueError, OverflowError):
+            return None
+        if not 0 < number <= MAX_ID or not 1900 <= value.year <= 9000:
+            return None
+        return cls(value, number)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    enquiries: list[Enquiry]
+    next: Cursor | None
+    previous: Cursor | None
+
+
+class contains_text(FunctionElement[bool]):
+    """Case-blind "contains" that an index can serve: ILIKE on PostgreSQL, where the trigram indexes of
+    migration 0008 answer it, and plain LIKE on SQLite, which already ignores ASCII case (its lower()
+    folds nothing more) and so scans once rather than lower-casing every row first."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "contains_text"
+    # Already a true/false test: SQLite must not have "= 1" added after it.
+    _is_implicitly_boolean = True
+
+
+@compiles(contains_text)
+def _like(element: contains_text, compiler, **kw) -> str:
+    column, pattern = list(element.clauses)
+    return f"({compiler.process(column, **kw)} LIKE {compiler.process(pattern, **kw)} ESCAPE '/')"
+
+
+@compiles(contains_text, "postgresql")
+def _ilike(element: contains_text, compiler, **kw) -> str:
+    column, pattern = list(element.clauses)
+    return f"({compiler.process(column, **kw)} ILIKE {compiler.process(pattern, **kw)} ESCAPE '/')"
+
+
+def contains(column, text: str) -> contains_text:
+    """Match the text anywhere in the column, with %, _ and / taken literally."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return contains_text(column, literal(f"%{escaped}%", String()))
+
+
+def sort_column(sort: str):
+    return Enquiry.received_at if sort == "received" else Enquiry.deadline_at
+
+
+def conditions(filters: LogFilters, now: datetime) -> list[ColumnElement[bool]]:
+    """The WHERE terms for these filters, as a list both the page and its count can use."""
+    terms: list[ColumnElement[bool]] = []
+    statuses = set(filters.statuses)
+    if filters.due:
+        # Only an enquiry still waiting on the press office can be late.
+        statuses &= set(OPEN_STATUSES)
+    if statuses != set(EnquiryStatus):
+        terms.append(Enquiry.status.in_(sorted(statuses)) if len(statuses) != 1 else Enquiry.status == statuses.pop())
+    if filters.due == "overdue":
+        terms.append(Enquiry.deadline_at < now)
+    elif filters.due == "soon":
+        terms.extend([Enquiry.deadline_at >= now, Enquiry.deadline_at < now + DUE_SOON])
+    if filters.unassigned:
+        terms.append(Enquiry.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        terms.append(Enquiry.assignee_id == filters.assignee_id)
+    if filters.kind:
+        terms.append(Enquiry.kind == filters.kind)
+    if filters.release_id is not None:
+        terms.append(Enquiry.release_id == filters.release_id)
+    if filters.outlet:
+        terms.append(contains(Enquiry.outlet, filters.outlet))
+    if filters.received_from is not None:
+        terms.append(Enquiry.received_at >= filters.received_from)
+    if filters.received_before is not None:
+        terms.append(Enquiry.received_at < filters.received_before)
+    for word in filters.words[:MAX_WORDS]:
+        terms.append(or_(*(contains(column, word) for column in (
+            Enquiry.reference, Enquiry.journalist_name, Enquiry.outlet, Enquiry.subject, Enquiry.body,
+        ))))
+    return terms
+
+
+def ordered(query: Select, sort: str, *, backwards: bool = False) -> Select:
+    """Deadline soonest first, or received newest first; the id settles ties so every row has one place."""
+    column = sort_column(sort)
+    ascending = (sort != "received") != backwards
+    if ascending:
+        return query.order_by(column.asc(), Enquiry.id.asc())
+    return query.order_by(column.desc(), Enquiry.id.desc())
+
+
+def beyond(sort: str, cursor: Cursor, *, backwards: bool = False) -> ColumnElement[bool]:
+    """The rows that come after the cursor in the log's order (or before it, going backwards)."""
+    column = sort_column(sort)
+    key = tuple_(column, Enquiry.id)
+    # Typed so SQLite compares the stored UTC text with UTC text, as the column stores it.
+    at = tuple_(literal(cursor.value, UTCDateTime()), literal(cursor.id))
+    later = (sort != "received") != backwards
+    return key > at if later else key < at
+
+
+def cursor_of(enquiry: Enquiry, sort: str) -> Cursor:
+    return Cursor(enquiry.received_at if sort == "received" else enquiry.deadline_at, enquiry.id)
+
+
+def count(session: Session, filters: LogFilters, now: datetime) -> int:
+    """How many enquiries match the filters."""
+    return session.scalar(select(func.count()).select_from(Enquiry).where(*conditions(filters, now))) or 0
+
+
+def page(session: Session, filters: LogFilters, now: datetime, *, after: Cursor | None = None,
+         before: Cursor | None = None, per_page: int | None = None) -> LogPage:
+    """One page of the log, starting after a cursor (or ending before one), without OFFSET."""
+    per_page = per_page or PER_PAGE
+    backwards = before is not None and after is None
+    query = select(Enquiry).where(*conditions(filters, now)).options(
+        defer(Enquiry.body),
+        selectinload(Enquiry.release).load_only(Release.id, Release.reference),
+        selectinload(Enquiry.assignee).load_only(User.id, User.name),
+    )
+    if after is not None:
+        query = query.where(beyond(filters.sort, after))
+    elif before is not None:
+        query = query.where(beyond(filters.sort, before, backwards=True))
+    query = ordered(query, filters.sort, backwards=backwards).limit(per_page + 1)
+    rows = list(session.scalars(query))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+        # Going back from a row means there are rows after this page: at least that one.
+        previous = cursor_of(rows[0], filters.sort) if more and rows else None
+        following = cursor_of(rows[-1], filters.sort) if rows else before
+        return LogPage(rows, following, previous)
+    following = cursor_of(rows[-1], filters.sort) if more else None
+    previous = cursor_of(rows[0], filters.sort) if after is not None and rows else None
+    return LogPage(rows, following, previous)
+
+
+def plain_time(column):
+    """A UTC column read as a plain DateTime: naive UTC on SQLite, skipping a Python conversion per cell."""
+    return type_coerce(column, DateTime(timezone=True)).label(column.key)
+
+
+EXPORT_COLUMNS = (
+    Enquiry.reference, plain_time(Enquiry.received_at), Enquiry.channel, Enquiry.journalist_name, Enquiry.outlet,
+    Enquiry.email, Enquiry.phone, Enquiry.kind, Release.reference.label("release_reference"), Enquiry.subject,
+    Enquiry.body, plain_time(Enquiry.deadline_at), Enquiry.interviewee, Enquiry.interview_format,
+    Enquiry.interview_mode, plain_time(Enquiry.proposed_at), Enquiry.proposed_place, User.name.label("assignee_name"),
+    Enquiry.status, Enquiry.outcome, plain_time(Enquiry.first_response_at), plain_time(Enquiry.closed_at),
+    Enquiry.coverage_url,
+)
+
+
+def export_query(filters: LogFilters, now: datetime) -> Select:
+    """Every matching enquiry as plain rows with its release reference and assignee's name, in the log's order."""
+    query = (
+        select(*EXPORT_COLUMNS)
+        .select_from(Enquiry)
+        .outerjoin(Release, Enquiry.release_id == Release.id)
+        .outerjoin(User, Enquiry.assignee_id == User.id)
+        .where(*conditions(filters, now))
+    )
+    return ordered(query, filters.sort)
