@@ -356,3 +356,17 @@ def test_export_streams_in_chunks(app, client, manager, make_enquiry, frozen_clo
     response = client.get(EXPORT)
     assert response.is_streamed
     assert len(read_export(response)) == 6
+
+
+def test_a_long_count_stops_at_a_limit(client, manager, office, monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_UP_TO", 3)
+    assert "More than 3 enquiries match" in client.get(LOG).get_data(as_text=True)
+    assert "1 enquiry matches" in client.get(LOG + "?kind=interview").get_data(as_text=True)
+
+
+def test_open_enquiries_are_asked_for_as_the_partial_index_states_them(app):
+    """The default page can use ix_enquiries_open_deadline only if its SQL says what the index's WHERE says."""
+    with app.app_context():
+        query = select(Enquiry.id).where(*queries.conditions(queries.LogFilters(), NOW))
+        sql = str(query.compile(db.engine, compile_kwargs={"render_postcompile": True}))
+    assert "status IN ('new', 'in_progress')" in sql

@@ -1,4 +1,8 @@
-"""Trigram indexes for searching the enquiry log by any part of a word (PostgreSQL only).
+"""The enquiry log's indexes: open enquiries by deadline, and trigram search (PostgreSQL only).
+
+The log opens on open enquiries, soonest deadline first. A partial index of just those rows, in that
+order, serves the page at once however many closed enquiries have earlier deadlines; the log writes
+the statuses into its SQL literally, in this order, so that SQLite and PostgreSQL both see it applies.
 
 The log's search box matches words anywhere in the reference, the journalist's name, the outlet,
 the subject and the enquiry itself (ILIKE '%word%'), and its outlet filter does the same. pg_trgm
@@ -7,6 +11,7 @@ GIN indexes serve those on PostgreSQL; SQLite scans, as it does for releases and
 Revision ID: 0008
 Revises: 0007
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
@@ -15,9 +20,12 @@ branch_labels = None
 depends_on = None
 
 COLUMNS = ("reference", "journalist_name", "outlet", "subject", "body")
+OPEN = "status IN ('new', 'in_progress')"
 
 
 def upgrade():
+    op.create_index("ix_enquiries_open_deadline", "enquiries", ["deadline_at", "id"],
+                    sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -26,6 +34,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_enquiries_open_deadline", table_name="enquiries")
     if op.get_bind().dialect.name != "postgresql":
         return
     for column in COLUMNS:

@@ -168,7 +168,8 @@ def index():
     log_page = queries.page(db.session, filters, now, after=after, before=before)
     return render_template(
         "enquiries/log.html", form=form, page=log_page, args=args, now=now, due_soon=now + queries.DUE_SOON,
-        total=queries.count(db.session, filters, now), duty=services.duty_officer(db.session),
+        total=queries.count(db.session, filters, now, up_to=queries.COUNT_UP_TO), count_up_to=queries.COUNT_UP_TO,
+        duty=services.duty_officer(db.session),
         short_moment=short_moment, wider_args=(args | {"status": "any"}) if filters.statuses == OPEN_STATUSES else None,
     )
 

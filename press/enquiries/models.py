@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from press import clock
@@ -95,6 +95,10 @@ class Enquiry(db.Model):
         Index("ix_enquiries_assignee_status", "assignee_id", "status", "deadline_at"),
         Index("ix_enquiries_status_deadline", "status", "deadline_at", "id"),
         Index("ix_enquiries_release", "release_id", "received_at"),
+        # The log's default page, open enquiries soonest deadline first, read straight off an index (0008).
+        Index("ix_enquiries_open_deadline", "deadline_at", "id",
+              sqlite_where=text("status IN ('new', 'in_progress')"),
+              postgresql_where=text("status IN ('new', 'in_progress')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
