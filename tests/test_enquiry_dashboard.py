@@ -410,3 +410,17 @@ def test_each_offered_period_is_chosen(client, officer, received, frozen_clock, 
     page = dashboard(client, frozen_clock, weeks=weeks)
     assert page.selected == [weeks]
     assert len(page.body_rows("chart-weeks-table")) == int(weeks)
+
+
+def test_someone_who_has_left_still_shows_their_open_enquiries(app, client, officer, make_user, received, work,
+                                                               frozen_clock):
+    leaver = make_user("staff", name="Lee Leaver")
+    work(received("2024-09-03 07:00", hours=1), "2024-09-03 07:30", how="assign", by=leaver)
+    with app.app_context():
+        db.session.get(User, leaver).active = False
+        db.session.commit()
+    page = dashboard(client, frozen_clock)
+    table = next(table for table in page.tables if table["caption"].startswith("Open and overdue"))
+    assert table["rows"][1] == ["Lee Leaver Account not active", "1", "1"]
+    # No link for them: the log filters only by people who can still be given enquiries.
+    assert all(f"assignee={leaver}" not in href for href in table["links"])

@@ -202,17 +202,19 @@ class Workload:
     name: str
     open: int
     overdue: int
+    # A person who has left still holds their open enquiries until someone reassigns them.
+    active: bool = True
 
 
 def workloads(session: Session, now: datetime) -> list[Workload]:
     """Open and overdue enquiries per assignee at this moment, busiest first, with the unassigned last."""
     overdue = case((Enquiry.deadline_at < now, 1), else_=0)
     query = (
-        select(Enquiry.assignee_id, User.name, func.count(), func.sum(overdue))
+        select(Enquiry.assignee_id, User.name, User.active, func.count(), func.sum(overdue))
         .outerjoin(User, User.id == Enquiry.assignee_id)
         .where(Enquiry.status.in_([status.value for status in OPEN_STATUSES]))
-        .group_by(Enquiry.assignee_id, User.name)
+        .group_by(Enquiry.assignee_id, User.name, User.active)
     )
-    rows = [Workload(user_id, name or "Unassigned", count, int(late or 0))
-            for user_id, name, count, late in session.execute(query)]
+    rows = [Workload(user_id, name or "Unassigned", count, int(late or 0), active is not False)
+            for user_id, name, active, count, late in session.execute(query)]
     return sorted(rows, key=lambda row: (row.user_id is None, -row.overdue, -row.open, row.name.casefold()))
