@@ -44,6 +44,7 @@ bench: setup bench-deps
 	$(PY) bench/newsroom.py
 	$(PY) bench/contacts.py
 	$(PY) bench/send.py
+	$(PY) bench/enquiries.py
 
 clean:
 	rm -rf $(VENV) node_modules instance/press.db*
