@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, redirect, request
 from flask_migrate import upgrade
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, select, text
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
