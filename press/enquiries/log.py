@@ -166,10 +166,13 @@ def index():
     now = clock.now()
     after, before = Cursor.parse(request.args.get("after")), Cursor.parse(request.args.get("before"))
     log_page = queries.page(db.session, filters, now, after=after, before=before)
+    if after is None and before is None and log_page.next is None:
+        total = len(log_page.enquiries)  # All of them are on this page: no need to count again.
+    else:
+        total = queries.count(db.session, filters, now, up_to=queries.COUNT_UP_TO)
     return render_template(
         "enquiries/log.html", form=form, page=log_page, args=args, now=now, due_soon=now + queries.DUE_SOON,
-        total=queries.count(db.session, filters, now, up_to=queries.COUNT_UP_TO), count_up_to=queries.COUNT_UP_TO,
-        duty=services.duty_officer(db.session),
+        total=total, count_up_to=queries.COUNT_UP_TO, duty=services.duty_officer(db.session),
         short_moment=short_moment, wider_args=(args | {"status": "any"}) if filters.statuses == OPEN_STATUSES else None,
     )
 
