@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from press.distribution import early as early_access
     from press.distribution import reports as deliveries
     from press.distribution import views as distribution
+    from press.enquiries import actions as enquiry_actions
     from press.enquiries import dashboard as enquiry_dashboard
     from press.enquiries import log as enquiry_log
     from press.enquiries import public as enquiries_public
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(enquiry_log.bp)
     app.register_blueprint(enquiry_dashboard.bp)
     app.register_blueprint(enquiries.bp)
+    app.register_blueprint(enquiry_actions.bp)
     app.cli.add_command(press_cli)
 
     proxies = app.config["PRESS_TRUSTED_PROXIES"]
