@@ -5,7 +5,10 @@ import re
 from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
+from press import clock
 from press.contacts import services, signups
+from press.enquiries import public as enquiries_public
+from press.enquiries import services as enquiries
 from press.contacts.models import MediaList
 from press.extensions import db
 from press.releases.models import Release
@@ -90,16 +93,21 @@ def test_embargoed_release_is_never_served_until_its_time(app, client, make_user
 
 
 def token_pages(app) -> list[str]:
-    """Public pages reached only from links in emails: unsubscribe and signup confirmation."""
+    """Public pages reached only from links in emails or redirects: unsubscribe, signup and enquiry confirmations."""
     with app.app_context():
         media_list = MediaList(name="Signups", for_signups=True)
         contact = services.create_contact(db.session, by=None, email="jo@gazette.example", name="Jo")
         signup = signups.request_signup(db.session, name="Sam", email="sam@radio.example", outlet="",
                                         media_list=media_list, organisation="Council")
         db.session.commit()
+        enquiry = enquiries.submit_enquiry(db.session, journalist_name="Sam", outlet="Radio", kind="comment",
+                                           subject="A question", body="A question.",
+                                           deadline_at=clock.now() + timedelta(hours=2))
+        db.session.commit()
         secret = app.config["SECRET_KEY"]
         return [f"/unsubscribe/{services.unsubscribe_token(contact, secret)}",
-                f"/get-releases/confirm/{signups.confirmation_token(signup, secret)}"]
+                f"/get-releases/confirm/{signups.confirmation_token(signup, secret)}",
+                f"/enquiries/sent/{enquiries_public.confirmations().dumps(enquiry.id)}"]
 
 
 def test_crawl_covers_every_public_route(app, client, make_release):
