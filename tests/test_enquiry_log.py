@@ -108,7 +108,8 @@ def test_open_enquiries_soonest_deadline_first_by_default(client, manager, offic
 
 def test_overdue_and_due_soon_are_marked_in_words(client, manager, office):
     page = client.get(LOG).get_data(as_text=True)
-    rows = {int(n): row for n, row in re.findall(r'<tr[^>]*>\s*<td><a href="/staff/enquiries/(\d+)">(.*?)</tr>', page, re.S)}
+    row_pattern = r'<tr[^>]*>\s*<td><a href="/staff/enquiries/(\d+)">(.*?)</tr>'
+    rows = {int(n): row for n, row in re.findall(row_pattern, page, re.S)}
     assert "Overdue" in rows[office["late"]] and "Due soon" not in rows[office["late"]]
     assert "Due soon" in rows[office["soon"]] and "Overdue" not in rows[office["soon"]]
     assert "Overdue" not in rows[office["later"]] and "Due soon" not in rows[office["later"]]
@@ -362,6 +363,12 @@ def test_a_long_count_stops_at_a_limit(client, manager, office, monkeypatch):
     monkeypatch.setattr(queries, "COUNT_UP_TO", 3)
     assert "More than 3 enquiries match" in client.get(LOG).get_data(as_text=True)
     assert "1 enquiry matches" in client.get(LOG + "?kind=interview").get_data(as_text=True)
+
+
+def test_a_search_past_one_page_is_not_counted(client, manager, office, monkeypatch):
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    assert "More than 2 enquiries match" in client.get(LOG + "?q=hours").get_data(as_text=True)
+    assert "1 enquiry matches" in client.get(LOG + "?q=school").get_data(as_text=True)
 
 
 def test_open_enquiries_are_asked_for_as_the_partial_index_states_them(app):

@@ -25,7 +25,7 @@ from press.enquiries.queries import Cursor, LogFilters
 from press.extensions import db
 from press.forms import BaseForm
 from press.releases.models import Release
-from press.spreadsheets import safe_cell
+from press.spreadsheets import FORMULA_START, safe_cell
 
 bp = Blueprint("enquiry_log", __name__, url_prefix="/staff/enquiries")
 
@@ -166,13 +166,15 @@ def index():
     now = clock.now()
     after, before = Cursor.parse(request.args.get("after")), Cursor.parse(request.args.get("before"))
     log_page = queries.page(db.session, filters, now, after=after, before=before)
+    total: int | None = None
     if after is None and before is None and log_page.next is None:
         total = len(log_page.enquiries)  # All of them are on this page: no need to count again.
-    else:
+    elif not (filters.words or filters.outlet):
+        # Searches go uncounted: on SQLite, counting a rare word's matches means reading every enquiry.
         total = queries.count(db.session, filters, now, up_to=queries.COUNT_UP_TO)
     return render_template(
         "enquiries/log.html", form=form, page=log_page, args=args, now=now, due_soon=now + queries.DUE_SOON,
-        total=total, count_up_to=queries.COUNT_UP_TO, duty=services.duty_officer(db.session),
+        total=total, count_up_to=queries.COUNT_UP_TO, per_page=queries.PER_PAGE, duty=services.duty_officer(db.session),
         short_moment=short_moment, wider_args=(args | {"status": "any"}) if filters.statuses == OPEN_STATUSES else None,
     )
 
@@ -180,11 +182,21 @@ def index():
 # --- Export ---------------------------------------------------------------------------------------------------
 
 def uk_time(moment: datetime | None) -> str:
-    """A time for a spreadsheet cell: 2024-09-03 16:30 BST (f-strings, not strftime: this runs 500,000 times)."""
+    """A time for a spreadsheet cell: 2024-09-03 16:30 BST."""
     if moment is None:
         return ""
     local = uktime.to_london(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    return f"{local.year}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    # isoformat is several times quicker than strftime, and an export formats half a million of these.
+    return f"{local.isoformat(' ', 'minutes')[:16]} {local.tzname()}"
+
+
+# safe_cell changes only a cell that starts with one of these (spaces included, as it looks past them).
+RISKY_START = frozenset("".join(FORMULA_START) + " ")
+
+
+def cell(value: str) -> str:
+    """safe_cell, asked only about the cells it could change: a big export has two million cells."""
+    return safe_cell(value) if value and value[0] in RISKY_START else value
 
 
 def csv_row(row: tuple) -> list[str]:
@@ -192,7 +204,6 @@ def csv_row(row: tuple) -> list[str]:
     (reference, received, channel, name, outlet, email, phone, kind, release, subject, body, deadline, interviewee,
      interview_format, interview_mode, proposed, place, assignee, status, outcome, first_response, closed,
      coverage) = row
-    cell = safe_cell
     # Times are written here as digits first (2024-09-03 ...), so they cannot start a formula.
     return [
         cell(reference), uk_time(received), cell(CHANNEL_LABELS.get(channel, channel)), cell(name), cell(outlet),

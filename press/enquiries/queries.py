@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    Boolean, ColumnElement, bindparam, DateTime, FunctionElement, Select, String, func, literal, or_, select, tuple_, type_coerce,
+    Boolean, ColumnElement, DateTime, FunctionElement, Select, String, bindparam, func, literal, or_, select, tuple_,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer, selectinload
@@ -22,7 +23,6 @@ PER_PAGE = 50
 COUNT_UP_TO = 10_000
 DUE_SOON = timedelta(hours=2)
 MAX_WORDS = 10
-SORTS = ("deadline", "received")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNASSIGNED = "none"
 
