@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -9,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from press.extensions import db
 from press.releases.models import Release
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, summary_value
 from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
@@ -74,3 +75,44 @@ def send_interview_request(page: Page, release_slug: str, axe: Callable[[Page], 
 
 def test_journalist_sends_an_interview_request_from_a_release(page: Page, release_slug: str, axe, browsing) -> None:
     assert send_interview_request(page, release_slug, axe, browsing) == "ENQ-2024-0001"
+
+
+def test_the_named_manager_works_it_from_the_top_of_the_log(
+        page: Page, release_slug: str, axe, browsing, make_enquiry, frozen_clock: FrozenClock) -> None:
+    # Another enquiry, due later, so "at the top" means something.
+    make_enquiry(subject="Parking charges", deadline_at=frozen_clock() + timedelta(days=1))
+    reference = send_interview_request(page, release_slug, axe, browsing)
+
+    staff = browsing.new_page()
+    sign_in(staff, MANAGER_EMAIL)
+    staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Enquiries").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Enquiries")
+    first_row = staff.locator("table.log-table tbody tr").first
+    expect(first_row).to_contain_text(reference)
+    expect(first_row).to_contain_text(MANAGER_NAME)
+    expect(first_row).to_contain_text("Interview request")
+    axe(staff)
+
+    first_row.get_by_role("link", name=reference).click()
+    expect(staff.get_by_role("heading", level=1)).to_contain_text(reference)
+    expect(staff.get_by_text("The cabinet member for libraries")).to_be_visible()
+    axe(staff)
+    frozen_clock.advance(minutes=20)
+    staff.get_by_role("textbox", name="Internal note").fill("Asked the cabinet member's office about Thursday.")
+    staff.get_by_role("button", name="Add the note").click()
+    timeline = staff.locator("#timeline")
+    expect(timeline).to_contain_text("Asked the cabinet member's office about Thursday.")
+    expect(timeline).to_contain_text(MANAGER_NAME)
+    frozen_clock.advance(minutes=25)
+    staff.get_by_role("textbox", name="What we told the journalist").fill("Cllr Reed will do the breakfast show live at 07:40.")
+    staff.get_by_role("button", name="Record the response").click()
+    expect(summary_value(staff, "Status")).to_have_text("Responded")
+    expect(timeline).to_contain_text("Cllr Reed will do the breakfast show")
+    axe(staff)
+
+    staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Enquiries").click()
+    staff.get_by_role("link", name="Dashboard").click()
+    expect(staff.locator("#figure-total")).to_have_text("2")
+    expect(staff.locator("#figure-median")).to_have_text("45 min")
+    expect(staff.locator("#figure-deadline")).to_have_text("100%")
+    axe(staff)
