@@ -99,6 +99,8 @@ class Enquiry(db.Model):
         Index("ix_enquiries_open_deadline", "deadline_at", "id",
               sqlite_where=text("status IN ('new', 'in_progress')"),
               postgresql_where=text("status IN ('new', 'in_progress')")),
+        # The dashboard's median time to first response reads the answered ones in order (0009).
+        Index("ix_enquiries_first_response", "first_response_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
