@@ -1,5 +1,7 @@
 """The release as an email: embargo stamped from the release's one field, built for one recipient."""
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -7,7 +9,9 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from flask import current_app, render_template
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from press import clock, uktime
 from press.contacts.models import Contact
@@ -18,7 +22,11 @@ from press.distribution.services import access_token
 from press.extensions import db
 from press.links import absolute_url
 from press.releases import files
-from press.releases.models import Release, Status
+from press.releases.models import Release, ReleaseEvent, Status
+
+# A worker's session keeps the release it is sending between messages; it is reloaded at once when the
+# release changes (an edit, an attachment), and at least this often for anything the version does not show.
+RELEASE_CACHE_SECONDS = 30.0
 
 
 def embargo_line(release: Release, now: datetime) -> str | None:
@@ -85,11 +93,10 @@ def release_message(
 
 def release_for_recipient(delivery: Delivery) -> EmailMessage:
     """The release email for the contact this delivery goes to, with their own links."""
-    distribution = db.session.get(Distribution, delivery.distribution_id)
+    release = kept_release(db.session, delivery.distribution_id)
     contact = db.session.get(Contact, delivery.contact_id)
     secret = current_app.config["SECRET_KEY"]
     now = clock.now()
-    release = distribution.release
     access_url = None
     if embargo_line(release, now):
         access_url = absolute_url("early_access.show", token=access_token(delivery.id, secret))
@@ -102,14 +109,14 @@ def release_for_recipient(delivery: Delivery) -> EmailMessage:
 
 def release_test(delivery: Delivery) -> EmailMessage:
     """A test of the release email, to the manager who asked for it; its links are the real ones."""
-    release = db.session.get(Release, delivery.payload["release_id"])
+    release = db.session.get(Release, delivery.payload["release_id"], populate_existing=True)
     return release_message(release, to=delivery.to_address, unsubscribe=None, access_url=None, now=clock.now(),
                            subject_prefix="[TEST] ")
 
 
 def distribution_missed(delivery: Delivery) -> EmailMessage:
     """Tell the manager that a scheduled distribution was not sent because its time to stop had passed."""
-    distribution = db.session.get(Distribution, delivery.payload["distribution_id"])
+    distribution = db.session.get(Distribution, delivery.payload["distribution_id"], populate_existing=True)
     config = current_app.config
     context = {"distribution": distribution, "release": distribution.release,
                "report_url": absolute_url("deliveries.report", distribution_id=distribution.id)}
@@ -120,11 +127,59 @@ def distribution_missed(delivery: Delivery) -> EmailMessage:
     )
 
 
-def unwanted(session: Session, delivery: Delivery) -> str | None:
+# Built once, since the worker asks it before every release email.
+_LATEST_CHANGE = select(func.max(ReleaseEvent.id)).where(ReleaseEvent.release_id == Release.id).scalar_subquery()
+WANTED = (
+    select(Distribution.cancelled_at, Release.id, Release.status, Release.updated_at, _LATEST_CHANGE.label("change"))
+    .join(Release, Release.id == Distribution.release_id).where(Distribution.id == bindparam("distribution_id"))
+)
+
+
+def unwanted(connection: Connection, delivery: Delivery) -> str | None:
     """Why a release email must not go now: its distribution was cancelled or the release withdrawn."""
-    distribution = session.get(Distribution, delivery.distribution_id, populate_existing=True)
-    if distribution is None or distribution.cancelled_at is not None:
+    row = connection.execute(WANTED, {"distribution_id": delivery.distribution_id}).first()
+    if row is None or row.cancelled_at is not None:
         return "Cancelled before it was sent."
-    if distribution.release.status != Status.FINAL:
+    if row.status != Status.FINAL:
         return "Not sent: the release was withdrawn."
+    # Every change to a release updates it or adds to its history, so this names the version being sent.
+    keep_while_unchanged(db.session, delivery.distribution_id, (row.id, row.updated_at, row.change))
     return None
+
+
+@dataclass
+class KeptRelease:
+    """A distribution's release as one session keeps it between messages, with the version it was checked at."""
+
+    version: tuple
+    checked_at: float
+    release: Release | None = None
+
+
+def _kept(session: Session) -> dict[int, KeptRelease]:
+    return session.info.setdefault("kept_releases", {})
+
+
+def keep_while_unchanged(session: Session, distribution_id: int, version: tuple) -> None:
+    """Forget a kept release once its version moved on, or after RELEASE_CACHE_SECONDS, so it is reloaded."""
+    kept = _kept(session)
+    entry = kept.get(distribution_id)
+    now = time.monotonic()
+    if entry is not None and entry.version == version and now - entry.checked_at < RELEASE_CACHE_SECONDS:
+        return
+    kept[distribution_id] = KeptRelease(version, now)
+    if session.identity_map.get(identity_key(Release, version[0])) is not None:
+        # The release, its attachments and its media contact all come from the database again.
+        session.expire_all()
+
+
+def kept_release(session: Session, distribution_id: int) -> Release:
+    """The release a distribution sends, loaded once with its attachments and contact and then kept."""
+    entry = _kept(session).get(distribution_id)
+    if entry is not None and entry.release is not None:
+        return entry.release
+    release = session.get(Distribution, distribution_id).release
+    _ = list(release.attachments), release.contact.name
+    if entry is not None:
+        entry.release = release
+    return release

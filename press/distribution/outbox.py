@@ -1,4 +1,4 @@
-"""The outbox: writing deliveries, claiming them under a lease, and recording what the relay said."""
+"""The outbox: writing deliveries, finding what is due and stopping what is overdue; leases are in leases.py."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from press import clock
 from press.distribution.models import Delivery, DeliveryStatus
-from press.distribution.smtp import Outcome
 
 
 def enqueue(
@@ -75,62 +74,3 @@ def expire_overdue(session: Session) -> set[int]:
         .execution_options(synchronize_session=False)
     )
     return {distribution_id for distribution_id in missed if distribution_id is not None}
-
-
-def _claim_where(session: Session, condition, order, worker: str, limit: int, lease: timedelta) -> list[int]:
-    now = clock.now()
-    candidates = select(Delivery.id).where(condition).order_by(*order).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # Rows another worker is claiming right now are passed over, not waited for.
-        candidates = candidates.with_for_update(skip_locked=True)
-    return list(session.scalars(
-        update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()))
-        .values(status=DeliveryStatus.SENDING, leased_by=worker, lease_expires_at=now + lease,
-                attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    ))
-
-
-def claim(session: Session, worker: str, limit: int, lease: timedelta) -> list[int]:
-    """Take up to ``limit`` due deliveries (first those whose lease ran out) for this worker, and commit."""
-    now = clock.now()
-    # Two simple claims rather than one with OR: each walks its own index in order, so the cost
-    # does not grow with the number of rows waiting.
-    ids = _claim_where(session, and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at < now),
-                       (Delivery.lease_expires_at,), worker, limit, lease)
-    if len(ids) < limit:
-        ids += _claim_where(session, and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.next_attempt_at <= now),
-                            (Delivery.next_attempt_at,), worker, limit - len(ids), lease)
-    session.commit()
-    return sorted(ids)
-
-
-def release(session: Session, worker: str, ids: list[int]) -> None:
-    """Give back claimed deliveries that were not started, so a restart sends them at once."""
-    if ids:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.leased_by == worker, Delivery.status == DeliveryStatus.SENDING)
-            .values(status=DeliveryStatus.QUEUED, lease_expires_at=None, attempts=Delivery.attempts - 1)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-
-
-def record_outcome(delivery: Delivery, outcome: Outcome, now: datetime) -> None:
-    """Set a delivery's status from the relay's answer: sent, retried later, or failed for good."""
-    delivery.smtp_code = outcome.code
-    delivery.smtp_response = outcome.response[:2000]
-    delivery.lease_expires_at = None
-    if outcome.kind == "sent":
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = now
-    elif outcome.kind == "permanent" or (delivery.deadline_at is not None and now >= delivery.deadline_at):
-        delivery.status = DeliveryStatus.FAILED
-    else:
-        delivery.status = DeliveryStatus.QUEUED
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
-        if delivery.deadline_at is not None and delivery.next_attempt_at > delivery.deadline_at:
-            delivery.next_attempt_at = delivery.deadline_at

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row
 
 from press import clock
 from press.contacts import emails as contact_emails
-from press.contacts.models import Contact
+from press.contacts.models import ContactStatus
 from press.distribution import emails as release_emails
+from press.distribution.leases import outcome_values, record, still_held
 from press.distribution.messages import address_domain, envelope_sender
 from press.distribution.models import Delivery, DeliveryStatus
-from press.distribution.outbox import record_outcome
 from press.distribution.smtp import Relay
 from press.enquiries import emails as enquiry_emails
 
@@ -26,8 +26,9 @@ class Kind:
     render: Callable[[Delivery], EmailMessage]
     # Mailings stop for anyone who unsubscribed or bounced; replies to a person's own request do not.
     suppressible: bool
-    # A reason the message is no longer wanted at all (its distribution was cancelled), or None.
-    unwanted: Callable[[Session, Delivery], str | None] | None = None
+    # A reason the message is no longer wanted at all (its distribution was cancelled), or None; asked
+    # on the worker's own connection just before the message goes.
+    unwanted: Callable[[Connection, Delivery], str | None] | None = None
 
 
 KINDS: dict[str, Kind] = {
@@ -40,59 +41,53 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def suppressed(session: Session, delivery: Delivery) -> bool:
-    """Check, at the moment of sending, that the recipient still wants this mail."""
-    if delivery.contact_id is None:
+def suppressed(held: Row) -> bool:
+    """Whether the recipient, as the database has them at the moment of sending, no longer wants mailings."""
+    if held.contact_id is None:
         return False
-    contact = session.get(Contact, delivery.contact_id, populate_existing=True)
-    return contact is None or not contact.can_be_sent_to
+    # Contact.can_be_sent_to, read from the row just fetched rather than a loaded object.
+    return held.contact_status != ContactStatus.ACTIVE or not held.contact_email
 
 
-def settle(session: Session, delivery: Delivery, status: DeliveryStatus, reason: str) -> bool:
+def settle(connection: Connection, delivery: Delivery, status: DeliveryStatus, reason: str) -> bool:
     """Close a delivery without sending it, saying why."""
-    delivery.status = status
-    delivery.smtp_response = reason
-    delivery.lease_expires_at = None
-    session.commit()
+    record(connection, delivery, status=status, smtp_response=reason, lease_expires_at=None)
     return True
 
 
 def render_and_send(
-    session: Session, delivery_id: int, worker: str, relay: Relay, wait_for_slot: Callable[[], bool]
+    connection: Connection, delivery: Delivery, worker: str, relay: Relay, wait_for_slot: Callable[[], bool]
 ) -> bool:
     """Send one delivery this worker holds, unless it is no longer wanted, and record what happened.
 
+    Everything that can stop it is read again just before it goes; the outcome is committed before the
+    connection sends anything else, so a killed worker leaves at most one message per connection unrecorded.
     Returns False when the worker began stopping before the message went, so it can be given back.
     """
-    delivery = session.get(Delivery, delivery_id, populate_existing=True)
-    if delivery is None or delivery.status != DeliveryStatus.SENDING or delivery.leased_by != worker:
+    # The relay's rate is waited for first, so that what is checked next is what holds when it goes.
+    if not wait_for_slot():
+        return False
+    held = still_held(connection, delivery.id, worker)
+    if held is None:
         return True
     kind = KINDS.get(delivery.kind)
     if kind is None:
-        return settle(session, delivery, DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
-    if kind.suppressible and suppressed(session, delivery):
-        return settle(session, delivery, DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
-    reason = kind.unwanted(session, delivery) if kind.unwanted else None
+        return settle(connection, delivery, DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
+    if kind.suppressible and suppressed(held):
+        return settle(connection, delivery, DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
+    reason = kind.unwanted(connection, delivery) if kind.unwanted else None
     if reason:
-        return settle(session, delivery, DeliveryStatus.CANCELLED, reason)
+        return settle(connection, delivery, DeliveryStatus.CANCELLED, reason)
     if delivery.deadline_at is not None and clock.now() >= delivery.deadline_at:
         status = DeliveryStatus.MISSED if delivery.attempts <= 1 else DeliveryStatus.FAILED
-        return settle(session, delivery, status, "Not sent: the time to stop sending had passed.")
-    if not wait_for_slot():
-        session.rollback()
-        return False
+        return settle(connection, delivery, status, "Not sent: the time to stop sending had passed.")
     try:
         message = kind.render(delivery)
     except Exception as error:  # noqa: BLE001 - a message that cannot be built is a permanent failure
         log.exception("delivery %s could not be built", delivery.id)
-        delivery.status = DeliveryStatus.FAILED
-        delivery.smtp_response = f"The message could not be built: {error}"
-        session.commit()
-        return True
-    delivery.message_id = message["Message-ID"]
+        return settle(connection, delivery, DeliveryStatus.FAILED, f"The message could not be built: {error}")
     config = current_app.config
     envelope = envelope_sender(delivery.id, address_domain(config["MAIL_DEFAULT_SENDER"]), config["SECRET_KEY"])
     outcome = relay.send(message, envelope, delivery.to_address)
-    record_outcome(delivery, outcome, clock.now())
-    session.commit()
+    record(connection, delivery, message_id=message["Message-ID"], **outcome_values(delivery, outcome, clock.now()))
     return True

@@ -9,14 +9,25 @@ import time
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
-from press.distribution.outbox import anything_due, claim, expire_overdue, release
+from press.distribution.leases import claim, give_back, load_claimed, renew
+from press.distribution.outbox import anything_due, expire_overdue
 from press.distribution.senders import render_and_send
 from press.distribution.services import note_missed
 from press.distribution.smtp import Relay
 from press.extensions import db
 
 log = logging.getLogger(__name__)
+
+# Deliveries a sender takes at a time: loaded for building in one query, then checked and sent one by one.
+CHUNK = 4
+
+
+def own_connection() -> Connection:
+    """A connection held for a thread's life, in autocommit: each statement on it is its own transaction."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def sweep_overdue() -> None:
@@ -56,9 +67,13 @@ class Worker:
         self.rate = RateLimit(int(config["PRESS_SEND_RATE_PER_MINUTE"]))
         self.lease = timedelta(seconds=int(config["PRESS_LEASE_SECONDS"]))
         self.poll_seconds = float(config["PRESS_WORKER_POLL_SECONDS"])
-        self.batch = self.connections * 4
-        self.work: queue.Queue[int | None] = queue.Queue(maxsize=self.batch)
+        # One chunk waiting per sender: with one more in each sender's hands, at most 2 * CHUNK rows a
+        # connection are leased at once. A chunk is claimed only once there is room for it, so none waits
+        # outside the queue.
+        self.work: queue.Queue[list[int] | None] = queue.Queue()
+        self.room = threading.Semaphore(self.connections)
         self.stopping = threading.Event()
+        self.finished = threading.Event()
         self.in_hand: set[int] = set()
         self.lock = threading.Lock()
 
@@ -73,21 +88,33 @@ class Worker:
             threading.Thread(target=self._sender, args=(handled,), name=f"sender-{n}", daemon=True)
             for n in range(self.connections)
         ]
-        for thread in threads:
+        keeper = threading.Thread(target=self._keep_leases, name="lease-keeper", daemon=True)
+        for thread in [*threads, keeper]:
             thread.start()
         try:
-            with self.app.app_context():
-                expired_at = 0.0
+            with self.app.app_context(), own_connection() as connection:
+                swept_at = 0.0
+                reclaim = True
                 while not self.stopping.is_set():
-                    # Stopping overdue deliveries is a sweep, not per message: once per poll interval.
-                    if time.monotonic() - expired_at >= self.poll_seconds:
+                    # Overdue deliveries and leases that ran out (a worker that died) are looked for once
+                    # per poll interval, and whenever there is nothing else to send; not for every claim.
+                    if time.monotonic() - swept_at >= self.poll_seconds:
                         sweep_overdue()
-                        expired_at = time.monotonic()
-                    ids = claim(db.session, self.name, self.batch, self.lease)
-                    for delivery_id in ids:
-                        with self.lock:
-                            self.in_hand.add(delivery_id)
-                        self.work.put(delivery_id)
+                        swept_at, reclaim = time.monotonic(), True
+                    if not self.room.acquire(timeout=self.poll_seconds):
+                        continue
+                    places = 1
+                    while places < self.connections and self.room.acquire(blocking=False):
+                        places += 1
+                    ids = claim(connection, self.name, places * CHUNK, self.lease, expired=reclaim)
+                    reclaim = len(ids) < places * CHUNK
+                    with self.lock:
+                        self.in_hand.update(ids)
+                    chunks = [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+                    for chunk in chunks:
+                        self.work.put(chunk)
+                    for _ in range(places - len(chunks)):
+                        self.room.release()
                     if not ids:
                         self.work.join()
                         if once and not anything_due(db.session):
@@ -102,32 +129,67 @@ class Worker:
                 self.work.put(None)
             for thread in threads:
                 thread.join()
-            with self.app.app_context():
-                release(db.session, self.name, sorted(self.in_hand))
+            self.finished.set()
+            keeper.join()
+            with self.app.app_context(), own_connection() as connection:
+                give_back(connection, self.name, sorted(self.in_hand))
                 db.session.remove()
         return handled[0]
 
+    def _keep_leases(self) -> None:
+        """Renew the leases on everything in hand a few times a lease, until the senders have finished."""
+        with self.app.app_context():
+            while not self.finished.wait(self.lease.total_seconds() / 3):
+                with self.lock:
+                    ids = sorted(self.in_hand)
+                try:
+                    with own_connection() as connection:
+                        renew(connection, self.name, ids, self.lease)
+                except Exception:  # noqa: BLE001 - the next round tries again, well before the lease runs out
+                    log.exception("leases could not be renewed")
+
     def _sender(self, handled: list[int]) -> None:
         relay = Relay()
-        with self.app.app_context():
+        with self.app.app_context(), own_connection() as connection:
+            # This thread's db.session reads on the same connection, so nothing it loads is ever expired by a
+            # commit: the release, its attachments and contact stay loaded between messages (see
+            # emails.kept_release for how long), and no read sits in an open transaction.
+            db.session.registry.set(Session(bind=connection, expire_on_commit=False))
             try:
                 while True:
-                    delivery_id = self.work.get()
+                    chunk = self.work.get()
+                    self.room.release()
                     try:
-                        if delivery_id is None:
+                        if chunk is None:
                             return
-                        if self.stopping.is_set():
-                            continue  # left in hand: given back when the worker stops
-                        if render_and_send(db.session, delivery_id, self.name, relay,
-                                           lambda: self.rate.wait(self.stopping)):
-                            with self.lock:
-                                self.in_hand.discard(delivery_id)
-                                handled[0] += 1
-                    except Exception:  # noqa: BLE001 - one bad delivery must not stop the others
-                        db.session.rollback()
-                        log.exception("delivery %s could not be handled", delivery_id)
+                        if not self.stopping.is_set():
+                            self._send_chunk(connection, relay, chunk, handled)
                     finally:
                         self.work.task_done()
             finally:
                 relay.close()
                 db.session.remove()
+
+    def _send_chunk(self, connection: Connection, relay: Relay, chunk: list[int], handled: list[int]) -> None:
+        try:
+            loaded = load_claimed(db.session, chunk)
+        except Exception:  # noqa: BLE001 - left in hand: given back when the worker stops
+            db.session.rollback()
+            log.exception("deliveries %s could not be loaded", chunk)
+            return
+        for delivery_id in chunk:
+            if self.stopping.is_set():
+                return  # the rest are left in hand: given back when the worker stops
+            try:
+                done = True
+                if delivery_id in loaded:
+                    delivery, _contact = loaded[delivery_id]  # holds the contact while its message is built
+                    done = render_and_send(connection, delivery, self.name, relay,
+                                           lambda: self.rate.wait(self.stopping))
+                if done:
+                    with self.lock:
+                        self.in_hand.discard(delivery_id)
+                        handled[0] += 1
+            except Exception:  # noqa: BLE001 - one bad delivery must not stop the others
+                db.session.rollback()
+                log.exception("delivery %s could not be handled", delivery_id)
