@@ -90,6 +90,7 @@ INT_SETTINGS = (
     "PRESS_EMAIL_ATTACHMENT_LIMIT",
     "PRESS_ENQUIRY_RETENTION_MONTHS",
 )
+FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 
 
@@ -110,6 +111,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     for name in INT_SETTINGS:
         if environ.get(name):
             found[name] = int(environ[name])
+    for name in FLOAT_SETTINGS:
+        if environ.get(name):
+            found[name] = float(environ[name])
     for name in BOOL_SETTINGS:
         if environ.get(name):
             found[name] = environ[name].strip().lower() in ("1", "true", "yes", "on")

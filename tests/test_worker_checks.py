@@ -1,0 +1,138 @@
+"""What the worker reads again before each message, how long it keeps a release, and its leases."""
+
+import threading
+import time
+
+import pytest
+
+from press import create_app
+from press.contacts import services as contacts
+from press.contacts.models import Contact, MediaList
+from press.distribution import senders, services
+from press.distribution.models import Delivery, DeliveryStatus, Distribution
+from press.distribution.worker import Worker
+from press.extensions import db
+from press.releases import services as releases
+from press.releases.models import Release
+
+
+@pytest.fixture
+def app_config(app_config, mail_server):
+    app_config.update(MAIL_SERVER=mail_server.host, MAIL_PORT=mail_server.port, PRESS_SEND_RATE_PER_MINUTE=0,
+                      PRESS_SMTP_CONNECTIONS=1, PRESS_SMTP_TIMEOUT=5,
+                      MAIL_DEFAULT_SENDER="Northshire Press Office <press@northshire.example>")
+    return app_config
+
+
+@pytest.fixture
+def mailing(app, make_user, make_release):
+    """A final release and a distribution of it to five contacts, all claimed together in one chunk."""
+    contact_id = make_user("manager", email="jane.smith@northshire.example", name="Jane Smith")
+    release_id = make_release(contact_id=contact_id, headline="Library opens on Monday", final=True)
+    with app.app_context():
+        media_list = MediaList(name="Local")
+        db.session.add(media_list)
+        db.session.flush()
+        people = [contacts.create_contact(db.session, by=None, email=f"reporter{n}@gazette.example",
+                                          name=f"Reporter {n}", lists=[media_list]).id for n in range(5)]
+        distribution = services.create_distribution(
+            db.session, db.session.get(Release, release_id), list_ids=[media_list.id], contact_ids=[], at=None,
+            stop_after=None, request_key="checks", by=None)
+        db.session.commit()
+        return {"release_id": release_id, "distribution_id": distribution.id, "people": people}
+
+
+def elsewhere(app, change) -> None:
+    """Make a change as another request would: its own thread, session and commit."""
+    def run() -> None:
+        with app.app_context():
+            change(db.session)
+            db.session.commit()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
+def after_first_message(monkeypatch, app, change) -> None:
+    """Make ``change`` elsewhere once the worker has built its first release email, the rest still in hand."""
+    kind = senders.KINDS["release"]
+    calls = []
+
+    def render(delivery):
+        message = kind.render(delivery)
+        if not calls:
+            elsewhere(app, change)
+        calls.append(delivery.id)
+        return message
+
+    monkeypatch.setitem(senders.KINDS, "release", senders.Kind(render, kind.suppressible, kind.unwanted))
+
+
+def statuses(app, distribution_id) -> dict[str, int]:
+    with app.app_context():
+        return services.status_counts(db.session, distribution_id)
+
+
+def test_a_contact_who_unsubscribes_mid_batch_is_not_mailed(app, mailing, mail_server, monkeypatch):
+    last = mailing["people"][-1]
+    after_first_message(monkeypatch, app, lambda session: contacts.unsubscribe(
+        session, session.get(Contact, last), how="link"))
+    assert Worker(app).run(once=True) == 5
+    assert "reporter4@gazette.example" not in mail_server.by_recipient()
+    assert len(mail_server.messages) == 4
+    assert statuses(app, mailing["distribution_id"]) == {"sent": 4, "suppressed": 1}
+
+
+def test_a_distribution_cancelled_mid_batch_stops_after_the_message_in_flight(app, mailing, mail_server,
+                                                                            monkeypatch):
+    after_first_message(monkeypatch, app, lambda session: services.cancel_distribution(
+        session, session.get(Distribution, mailing["distribution_id"]), by=None))
+    Worker(app).run(once=True)
+    assert len(mail_server.messages) == 1, "only the message already built when it was cancelled"
+    assert statuses(app, mailing["distribution_id"]) == {"sent": 1, "cancelled": 4}
+
+
+def test_a_release_withdrawn_mid_batch_stops_after_the_message_in_flight(app, mailing, mail_server, monkeypatch):
+    after_first_message(monkeypatch, app, lambda session: releases.withdraw_release(
+        session, session.get(Release, mailing["release_id"]), kind="removed", reason="Error", by=None))
+    Worker(app).run(once=True)
+    assert len(mail_server.messages) == 1
+    assert statuses(app, mailing["distribution_id"]) == {"sent": 1, "cancelled": 4}
+
+
+def test_a_correction_made_while_sending_reaches_the_next_message(app, mailing, mail_server, monkeypatch):
+    after_first_message(monkeypatch, app, lambda session: releases.update_release(
+        session, session.get(Release, mailing["release_id"]), by=None, headline="Library opens on Tuesday"))
+    Worker(app).run(once=True)
+    subjects = [received.message["Subject"] for received in sorted(mail_server.messages,
+                                                                  key=lambda m: m.message["To"])]
+    assert subjects[0] == "Library opens on Monday", "the message already being built keeps what it had"
+    assert subjects[1:] == ["Library opens on Tuesday"] * 4
+
+
+def test_leases_are_renewed_while_a_slow_rate_works_through_them(app, mailing, mail_server, build_app):
+    # One message a second against a one-second lease: without renewal the later ones would fall due again.
+    slow = build_app(PRESS_SEND_RATE_PER_MINUTE=60, PRESS_LEASE_SECONDS=1)
+    first = Worker(slow, name="first")
+    thread = threading.Thread(target=first.run, kwargs={"once": True})
+    thread.start()
+    try:
+        mail_server.wait_for(2, timeout=10)
+        time.sleep(0.5)
+        assert Worker(app, name="second").run(once=True) == 0, "nothing the first worker holds has fallen due"
+    finally:
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert mail_server.by_recipient() == {f"reporter{n}@gazette.example": 1 for n in range(5)}
+    with app.app_context():
+        rows = db.session.scalars(db.select(Delivery)).all()
+        assert {(d.status, d.attempts, d.leased_by) for d in rows} == {(DeliveryStatus.SENT, 1, "first")}
+
+
+def test_poll_interval_comes_from_the_environment(monkeypatch, app_config):
+    monkeypatch.setenv("PRESS_WORKER_POLL_SECONDS", "0.5")
+    app = create_app({k: v for k, v in app_config.items() if k != "PRESS_WORKER_POLL_SECONDS"})
+    assert app.config["PRESS_WORKER_POLL_SECONDS"] == 0.5
+    assert Worker(app).poll_seconds == 0.5
+    with app.app_context():
+        db.engine.dispose()
