@@ -3,15 +3,14 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.distribution.models import Delivery, DeliveryStatus
 
 
-def enqueue(
-    session: Session,
+def delivery_values(
     *,
     kind: str,
     to_address: str,
@@ -20,22 +19,33 @@ def enqueue(
     distribution_id: int | None = None,
     not_before: datetime | None = None,
     deadline: datetime | None = None,
-) -> Delivery:
-    """Write one email as a row, in the caller's transaction; the worker sends it after the commit."""
+) -> dict[str, Any]:
+    """The columns of one outbox row: due at once (or at ``not_before``), given up on after two days by default."""
     now = clock.now()
-    delivery = Delivery(
-        kind=kind,
-        to_address=to_address,
-        payload=payload or {},
-        contact_id=contact_id,
-        distribution_id=distribution_id,
-        next_attempt_at=not_before or now,
-        deadline_at=deadline or (not_before or now) + timedelta(days=2),
-        created_at=now,
-    )
+    return {
+        "kind": kind,
+        "to_address": to_address,
+        "payload": payload or {},
+        "contact_id": contact_id,
+        "distribution_id": distribution_id,
+        "next_attempt_at": not_before or now,
+        "deadline_at": deadline or (not_before or now) + timedelta(days=2),
+        "created_at": now,
+    }
+
+
+def enqueue(session: Session, **fields: Any) -> Delivery:
+    """Write one email as a row, in the caller's transaction; the worker sends it after the commit."""
+    delivery = Delivery(**delivery_values(**fields))
     session.add(delivery)
     session.flush()
     return delivery
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write several emails (each from delivery_values) in one statement, in the caller's transaction."""
+    if rows:
+        session.execute(insert(Delivery.__table__), rows)
 
 
 def backoff(attempts: int) -> timedelta:

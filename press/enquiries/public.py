@@ -3,9 +3,11 @@
 from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from press import clock
+from press.database import UTCDateTime
 from press.enquiries import services
 from press.enquiries.forms import NO_RELEASE, PublicEnquiryForm
 from press.enquiries.models import Enquiry
@@ -31,17 +33,22 @@ def confirmations() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="press.enquiry-sent")
 
 
+# Built once: the public-visibility condition is costly to build and this runs on every submission.
+PUBLIC_RELEASE = (
+    select(Release).options(joinedload(Release.contact))
+    .where(Release.reference == bindparam("reference"), Release.listed_filter(bindparam("now", type_=UTCDateTime)))
+)
+
+
 def public_release(reference: str) -> Release | None:
     """A release the public may see now, by reference; embargoed and draft ones do not exist here."""
     if not reference or len(reference) > 40:
         return None
-    return db.session.scalar(
-        select(Release).where(Release.reference == reference, Release.listed_filter(clock.now()))
-    )
+    return db.session.scalar(PUBLIC_RELEASE, {"reference": reference, "now": clock.now()})
 
 
-def build_form() -> PublicEnquiryForm:
-    form = PublicEnquiryForm()
+def show_form(form: PublicEnquiryForm, status: int = 200, chosen: Release | None = None) -> Response:
+    """Render the form with the recent public releases to choose from (and the chosen one, however old)."""
     recent = db.session.execute(
         select(Release.reference, Release.headline)
         .where(Release.listed_filter(clock.now()))
@@ -49,25 +56,22 @@ def build_form() -> PublicEnquiryForm:
         .limit(RELEASE_CHOICES)
     ).all()
     choices = [(reference, f"{headline} ({reference})") for reference, headline in recent]
-    chosen = form.release.data if request.method == "POST" else request.args.get("release", "")
-    release = public_release(chosen or "")
-    if release is not None and release.reference not in {reference for reference, _ in choices}:
-        choices.insert(0, (release.reference, f"{release.headline} ({release.reference})"))
+    if chosen is not None and chosen.reference not in {reference for reference, _ in choices}:
+        choices.insert(0, (chosen.reference, f"{chosen.headline} ({chosen.reference})"))
     form.set_releases(choices)
-    if request.method == "GET":
-        form.release.data = release.reference if release is not None else NO_RELEASE
-    return form
-
-
-def show_form(form: PublicEnquiryForm, status: int = 200) -> Response:
     return make_response(render_template("enquiries/new.html", form=form), status)
+
+
+def posted_again(message: str, status: int) -> Response:
+    """The posted form back, everything typed kept, with one message for the whole form."""
+    form = PublicEnquiryForm()
+    form.form_errors.append(message)
+    return show_form(form, status, public_release(form.release.data or ""))
 
 
 def too_many_requests(limit) -> Response:  # noqa: ARG001 - Flask-Limiter passes the limit it hit
     """Over the limit: the form comes back with everything typed and says when to try again."""
-    form = build_form()
-    form.form_errors.append(TOO_MANY)
-    return show_form(form, 429)
+    return posted_again(TOO_MANY, 429)
 
 
 @bp.errorhandler(CSRFError)
@@ -76,30 +80,31 @@ def token_problem(error: CSRFError) -> Response:
     db.session.rollback()
     if request.endpoint != "enquiries_public.new":
         return make_response(render_template("errors/csrf.html", error=error), 400)
-    form = build_form()
-    form.form_errors.append(TOKEN_PROBLEM)
-    return show_form(form, 400)
+    return posted_again(TOKEN_PROBLEM, 400)
 
 
 @bp.route("/enquiries/new", methods=["GET", "POST"])
 @limiter.limit(enquiry_limit, methods=["POST"], on_breach=too_many_requests)
 def new():
-    form = build_form()
+    form = PublicEnquiryForm()
     if request.method == "GET":
-        return show_form(form)
+        release = public_release(request.args.get("release", ""))
+        form.release.data = release.reference if release is not None else NO_RELEASE
+        return show_form(form, chosen=release)
     valid = form.validate()
     release = public_release(form.release.data or "")
     if form.release.data and release is None:
         form.release.errors = ["Choose a press release from the list, or none."]
         valid = False
     if not valid:
-        return show_form(form, 422)
+        return show_form(form, 422, release)
     if form.website.data:
         # A filled honeypot looks like success, so a bot learns nothing; nothing is kept or sent.
         return redirect(url_for("enquiries_public.sent", token="received"), 303)
     enquiry = services.submit_enquiry(db.session, release=release, **form.enquiry_fields())
+    enquiry_id = enquiry.id  # read before the commit expires it
     db.session.commit()
-    return redirect(url_for("enquiries_public.sent", token=confirmations().dumps(enquiry.id)), 303)
+    return redirect(url_for("enquiries_public.sent", token=confirmations().dumps(enquiry_id)), 303)
 
 
 @bp.get("/enquiries/sent/<token>")
