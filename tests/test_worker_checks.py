@@ -136,3 +136,26 @@ def test_poll_interval_comes_from_the_environment(monkeypatch, app_config):
     assert Worker(app).poll_seconds == 0.5
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_delivery_whose_handling_fails_is_tried_again_once_its_lease_runs_out(app, frozen_clock, mailing,
+                                                                                mail_server, monkeypatch):
+    real = senders.still_held
+    calls = []
+
+    def flaky(connection, delivery_id, worker):
+        calls.append(delivery_id)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away for a moment")
+        return real(connection, delivery_id, worker)
+
+    monkeypatch.setattr(senders, "still_held", flaky)
+    Worker(app).run(once=True)
+    assert len(mail_server.messages) == 4
+    assert statuses(app, mailing["distribution_id"]) == {"sent": 4, "sending": 1}, "not renewed, not given back"
+    frozen_clock.advance(seconds=app.config["PRESS_LEASE_SECONDS"] + 1)
+    Worker(app).run(once=True)
+    assert mail_server.by_recipient() == {f"reporter{n}@gazette.example": 1 for n in range(5)}
+    with app.app_context():
+        retried = db.session.get(Delivery, calls[0])
+        assert (retried.status, retried.attempts) == (DeliveryStatus.SENT, 2)

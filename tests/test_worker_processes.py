@@ -36,10 +36,10 @@ SECRET_KEY = "test-secret-key"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS = 2
 LEASE_SECONDS = 3
-# From press/distribution/worker.py: a worker claims `connections * 4` rows at a time into a queue that
-# holds as many. With the queue full, each sender holding one row and a fresh batch claimed while the
-# main loop waits to queue it, at most 4C + C + 4C rows are leased to one worker at any moment.
-MOST_LEASED = 9 * CONNECTIONS
+# From press/distribution/worker.py: a worker claims chunks of CHUNK (4) rows only when its queue has room
+# for them, and the queue holds one chunk per connection. With the queue full and each sender holding a
+# chunk, at most 4C + 4C rows are leased to one worker at any moment.
+MOST_LEASED = 8 * CONNECTIONS
 # A row is marked sent in the commit that follows the relay's 250, so a worker killed between the two
 # leaves at most one sent-but-unrecorded message per connection: those, and only those, go twice.
 MOST_DOUBLED = CONNECTIONS

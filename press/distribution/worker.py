@@ -170,12 +170,18 @@ class Worker:
                 relay.close()
                 db.session.remove()
 
+    def _let_lapse(self, ids: list[int]) -> None:
+        """Stop renewing rows that went wrong, so their lease runs out and they are tried again then."""
+        with self.lock:
+            self.in_hand.difference_update(ids)
+
     def _send_chunk(self, connection: Connection, relay: Relay, chunk: list[int], handled: list[int]) -> None:
         try:
             loaded = load_claimed(db.session, chunk)
-        except Exception:  # noqa: BLE001 - left in hand: given back when the worker stops
+        except Exception:  # noqa: BLE001 - a database that is briefly away must not stop the worker
             db.session.rollback()
             log.exception("deliveries %s could not be loaded", chunk)
+            self._let_lapse(chunk)
             return
         for delivery_id in chunk:
             if self.stopping.is_set():
@@ -193,3 +199,4 @@ class Worker:
             except Exception:  # noqa: BLE001 - one bad delivery must not stop the others
                 db.session.rollback()
                 log.exception("delivery %s could not be handled", delivery_id)
+                self._let_lapse([delivery_id])
