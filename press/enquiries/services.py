@@ -45,7 +45,12 @@ def _bump_counter(insert) -> Any:
     )
 
 
+# The submission path's statements, built once: building a statement costs more than running it.
 BUMP_COUNTER = {"postgresql": _bump_counter(pg_insert), "sqlite": _bump_counter(sqlite_insert)}
+CONTACT_ID_BY_EMAIL = select(Contact.id).where(Contact.email == bindparam("email"))
+DUTY_OFFICER = select(DutyOfficer).options(joinedload(DutyOfficer.user)).order_by(DutyOfficer.id.desc()).limit(1)
+INSERT_EVENTS = insert(EnquiryEvent.__table__)
+INSERT_ENQUIRY = insert(Enquiry.__table__).returning(Enquiry.__table__.c.id)
 
 
 def next_sequence(session: Session, year: int) -> int:
@@ -82,13 +87,6 @@ def add_event(session: Session, enquiry: Enquiry, kind: EventKind, by: User | No
     entry = EnquiryEvent(enquiry=enquiry, kind=kind, by=by, text=text, details=details, at=clock.now())
     session.add(entry)
     return entry
-
-
-# The submission path's statements, built once: building a statement costs more than running it.
-CONTACT_ID_BY_EMAIL = select(Contact.id).where(Contact.email == bindparam("email"))
-DUTY_OFFICER = select(DutyOfficer).options(joinedload(DutyOfficer.user)).order_by(DutyOfficer.id.desc()).limit(1)
-INSERT_EVENTS = insert(EnquiryEvent.__table__)
-INSERT_ENQUIRY = insert(Enquiry.__table__).returning(Enquiry.__table__.c.id)
 
 
 def submit_enquiry(
