@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import func, select
 
 from press import clock, uktime
@@ -19,6 +19,7 @@ from press.contacts.csvimport import ImportFileError
 from press.contacts.services import lists_named
 from press.demo import load_demo
 from press.distribution import services as distribution_services
+from press.distribution.processes import Supervisor, shares
 from press.distribution.worker import Worker
 from press.enquiries import retention
 from press.extensions import db
@@ -116,12 +117,30 @@ def demo() -> None:
 
 @press_cli.command("worker")
 @click.option("--once", is_flag=True, help="Deliver everything that is due now, then exit.")
-def worker(once: bool) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Worker processes to run, sharing the connections and the rate "
+                   "(default: PRESS_WORKER_PROCESSES, 1).")
+def worker(once: bool, processes: int | None) -> None:
     """Deliver the outbox until SIGTERM: messages in flight are finished, the rest are given back."""
-    runner = Worker(current_app._get_current_object())
-    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-    signal.signal(signal.SIGINT, lambda *_: runner.stop())
-    handled = runner.run(once=once)
+    config = current_app.config
+    wanted = processes or int(config["PRESS_WORKER_PROCESSES"])
+    plan = shares(wanted, int(config["PRESS_SMTP_CONNECTIONS"]), int(config["PRESS_SEND_RATE_PER_MINUTE"]))
+    if len(plan) == 1:
+        runner = Worker(current_app._get_current_object())
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+        signal.signal(signal.SIGINT, lambda *_: runner.stop())
+        handled = runner.run(once=once)
+        click.echo(f"{handled} deliveries handled")
+        return
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    if info.create_app is not None:
+        raise click.ClickException("--processes needs the app named by --app or FLASK_APP: each process loads it.")
+    if len(plan) < wanted:
+        click.echo(f"Running {len(plan)} processes: each needs a connection and a share of the rate.", err=True)
+    supervisor = Supervisor(info.app_import_path, plan, once)
+    handled = supervisor.run()
+    if supervisor.failed:
+        raise click.ClickException(f"{'; '.join(supervisor.failed)}: the other processes were stopped.")
     click.echo(f"{handled} deliveries handled")
 
 

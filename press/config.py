@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_SMTP_CA_FILE": None,
     "PRESS_LEASE_SECONDS": 300,
     "PRESS_WORKER_POLL_SECONDS": 2.0,
+    # Worker processes `flask press worker` runs; they share the connections and the rate above.
+    "PRESS_WORKER_PROCESSES": 1,
     # Attachments go with the email up to this size in all; above it the email links to them.
     "PRESS_EMAIL_ATTACHMENT_LIMIT": 5 * 1024 * 1024,
     # Where the local mail catcher keeps what it caught, when there is no relay.
@@ -87,6 +89,7 @@ INT_SETTINGS = (
     "PRESS_SEND_RATE_PER_MINUTE",
     "PRESS_SMTP_TIMEOUT",
     "PRESS_LEASE_SECONDS",
+    "PRESS_WORKER_PROCESSES",
     "PRESS_EMAIL_ATTACHMENT_LIMIT",
     "PRESS_ENQUIRY_RETENTION_MONTHS",
 )
