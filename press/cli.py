@@ -125,6 +125,8 @@ def worker(once: bool, processes: int | None) -> None:
     config = current_app.config
     wanted = processes or int(config["PRESS_WORKER_PROCESSES"])
     plan = shares(wanted, int(config["PRESS_SMTP_CONNECTIONS"]), int(config["PRESS_SEND_RATE_PER_MINUTE"]))
+    if len(plan) < wanted:
+        click.echo(f"Running {len(plan)} process(es): each needs a connection and a share of the rate.", err=True)
     if len(plan) == 1:
         runner = Worker(current_app._get_current_object())
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())
@@ -135,8 +137,6 @@ def worker(once: bool, processes: int | None) -> None:
     info = click.get_current_context().ensure_object(ScriptInfo)
     if info.create_app is not None:
         raise click.ClickException("--processes needs the app named by --app or FLASK_APP: each process loads it.")
-    if len(plan) < wanted:
-        click.echo(f"Running {len(plan)} processes: each needs a connection and a share of the rate.", err=True)
     supervisor = Supervisor(info.app_import_path, plan, once)
     handled = supervisor.run()
     if supervisor.failed:
