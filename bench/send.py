@@ -203,7 +203,29 @@ def find_smtp_sink() -> str:
     return found
 
 
-class SmtpSink:
+class Sink:
+    """A sink process on loopback that counts what it accepted."""
+
+    process: subprocess.Popen
+
+    def received(self) -> int:
+        raise NotImplementedError
+
+    def wait_for(self, count: int, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while self.received() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class SmtpSink(Sink):
     """Postfix's smtp-sink on loopback: accepts every message and keeps nothing, counting them."""
 
     def __init__(self, binary: str, directory: Path) -> None:
@@ -223,19 +245,8 @@ class SmtpSink:
             found = re.findall(rb"mesg=(\d+)", counters.read())
         return int(found[-1]) if found else 0
 
-    def wait_for(self, count: int, timeout: float = 10) -> int:
-        deadline = time.monotonic() + timeout
-        while self.received() < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.received()
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.wait()
-
-
-class SlowSink:
+class SlowSink(Sink):
     """tests/mailserver.py as a process, taking ACCEPT_DELAY seconds to accept each message."""
 
     def __init__(self, directory: Path) -> None:
@@ -264,18 +275,6 @@ class SlowSink:
         self.lines += added.count(b"\n", 0, complete)
         return self.lines
 
-    def wait_for(self, count: int, timeout: float = 10) -> int:
-        deadline = time.monotonic() + timeout
-        while self.received() < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.received()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
 
 
 # --- Data ---------------------------------------------------------------------------------------
@@ -360,7 +359,7 @@ def unfinished(app: Flask) -> dict[str, int]:
 # --- (a) The worker against a bare smtplib loop -------------------------------------------------
 
 
-def drain(app: Flask, meter: StatementMeter, label: str, expected: int, sink: SmtpSink | SlowSink,
+def drain(app: Flask, meter: StatementMeter, label: str, expected: int, sink: Sink,
           connections: int | None = None) -> Throughput:
     """Send everything due with Worker(app).run(once=True), in this process, and check it all arrived."""
     config = app.config
@@ -480,7 +479,7 @@ def worker_environment(bench: Bench, port: int, connections: int | None) -> dict
     return env
 
 
-def run_worker_command(bench: Bench, sink: SmtpSink | SlowSink, expected: int, label: str, processes: int,
+def run_worker_command(bench: Bench, sink: Sink, expected: int, label: str, processes: int,
                        connections: int | None = None, limit_seconds: float = 0.0) -> WorkerRun:
     """Run `flask press worker --once --processes N`, watching the sink and the memory of every process.
 
@@ -594,7 +593,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 @contextmanager
-def stopping(*sinks: SmtpSink | SlowSink) -> Iterator[None]:
+def stopping(*sinks: Sink) -> Iterator[None]:
     try:
         yield
     finally:

@@ -171,6 +171,17 @@ def test_a_filled_honeypot_looks_sent_but_keeps_nothing(app, client, office):
         assert db.session.scalar(select(func.count(Delivery.id))) == 0
 
 
+def test_an_smtp_outage_delays_the_emails_but_keeps_the_enquiry(app, client, office, mail_server):
+    mail_server.stop()  # the relay is down while the journalist sends, and while the worker tries
+    response = client.post("/enquiries/new", data=answers())
+    assert response.status_code == 303
+    assert len(enquiries(app)) == 1
+    Worker(app).run(once=True)
+    with app.app_context():
+        waiting = db.session.scalars(select(Delivery.status).where(Delivery.kind.like("enquiry-%"))).all()
+    assert sorted(waiting) == ["queued", "queued"], "retried later, not lost"
+
+
 def test_confirmation_links_cannot_be_guessed(client, office):
     assert client.get("/enquiries/sent/1").status_code == 404
     assert client.get("/enquiries/sent/not-a-token").status_code == 404
@@ -263,6 +274,13 @@ def test_retention_anonymises_old_enquiries_and_records_the_run(app, runner, off
         assert sorted(addresses) == ["anonymised@invalid", "sam.reporter@gazette.example"]
     again = runner.invoke(args=["press", "purge-enquiries", "--older-than", "24"])
     assert again.output.startswith("0 enquiries")
+    # Without --older-than the setting decides.
+    app.config["PRESS_ENQUIRY_RETENTION_MONTHS"] = 1
+    frozen_clock.advance(days=40)
+    by_setting = runner.invoke(args=["press", "purge-enquiries"])
+    assert by_setting.output.startswith("1 enquiries")
+    with app.app_context():
+        assert db.session.get(Enquiry, recent).anonymised_at is not None
 
 
 def test_timeline_entries_cannot_be_edited_or_deleted(app, office, make_enquiry):
