@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
@@ -42,10 +42,13 @@ def enqueue(session: Session, **fields: Any) -> Delivery:
     return delivery
 
 
-def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
+INSERT_DELIVERIES = insert(Delivery.__table__)
+
+
+def enqueue_many(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
     """Write several emails (each from delivery_values) in one statement, in the caller's transaction."""
     if rows:
-        session.execute(insert(Delivery.__table__), rows)
+        session.execute(INSERT_DELIVERIES, rows)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -4,13 +4,14 @@ from flask import Blueprint, Response, abort, current_app, make_response, redire
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from press import clock
+from press.accounts.models import User
 from press.database import UTCDateTime
 from press.enquiries import services
 from press.enquiries.forms import NO_RELEASE, PublicEnquiryForm
 from press.enquiries.models import Enquiry
+from press.enquiries.services import Person, ReleaseRoute
 from press.extensions import db, limiter
 from press.releases.models import Release
 
@@ -35,19 +36,24 @@ def confirmations() -> URLSafeTimedSerializer:
 
 # Built once: the public-visibility condition is costly to build and this runs on every submission.
 PUBLIC_RELEASE = (
-    select(Release).options(joinedload(Release.contact))
+    select(Release.id, Release.reference, Release.headline, User.id, User.name, User.email, User.active)
+    .outerjoin(User, User.id == Release.contact_id)
     .where(Release.reference == bindparam("reference"), Release.listed_filter(bindparam("now", type_=UTCDateTime)))
 )
 
 
-def public_release(reference: str) -> Release | None:
+def public_release(reference: str) -> ReleaseRoute | None:
     """A release the public may see now, by reference; embargoed and draft ones do not exist here."""
     if not reference or len(reference) > 40:
         return None
-    return db.session.scalar(PUBLIC_RELEASE, {"reference": reference, "now": clock.now()})
+    row = db.session.connection().execute(PUBLIC_RELEASE, {"reference": reference, "now": clock.now()}).first()
+    if row is None:
+        return None
+    release_id, reference, headline, user_id, name, email, active = row
+    return ReleaseRoute(release_id, reference, headline, Person(user_id, name, email) if active else None)
 
 
-def show_form(form: PublicEnquiryForm, status: int = 200, chosen: Release | None = None) -> Response:
+def show_form(form: PublicEnquiryForm, status: int = 200, chosen: ReleaseRoute | None = None) -> Response:
     """Render the form with the recent public releases to choose from (and the chosen one, however old)."""
     recent = db.session.execute(
         select(Release.reference, Release.headline)
@@ -101,8 +107,7 @@ def new():
     if form.website.data:
         # A filled honeypot looks like success, so a bot learns nothing; nothing is kept or sent.
         return redirect(url_for("enquiries_public.sent", token="received"), 303)
-    enquiry = services.submit_enquiry(db.session, release=release, **form.enquiry_fields())
-    enquiry_id = enquiry.id  # read before the commit expires it
+    enquiry_id = services.take_enquiry(db.session, release=release, **form.enquiry_fields()).id
     db.session.commit()
     return redirect(url_for("enquiries_public.sent", token=confirmations().dumps(enquiry_id)), 303)
 

@@ -1,9 +1,9 @@
 """Taking in, routing and working media enquiries; every change goes on the enquiry's timeline."""
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
@@ -47,16 +47,55 @@ def _bump_counter(insert) -> Any:
 
 # The submission path's statements, built once: building a statement costs more than running it.
 BUMP_COUNTER = {"postgresql": _bump_counter(pg_insert), "sqlite": _bump_counter(sqlite_insert)}
-CONTACT_ID_BY_EMAIL = select(Contact.id).where(Contact.email == bindparam("email"))
 DUTY_OFFICER = select(DutyOfficer).options(joinedload(DutyOfficer.user)).order_by(DutyOfficer.id.desc()).limit(1)
+DUTY_PERSON = (
+    select(User.id, User.name, User.email, User.active)
+    .join(DutyOfficer, DutyOfficer.user_id == User.id)
+    .order_by(DutyOfficer.id.desc())
+    .limit(1)
+)
 INSERT_EVENTS = insert(EnquiryEvent.__table__)
-INSERT_ENQUIRY = insert(Enquiry.__table__).returning(Enquiry.__table__.c.id)
+# The journalist is linked to their contact record, if they have one, by the insert itself.
+INSERT_ENQUIRY = (
+    insert(Enquiry.__table__)
+    .values(contact_id=select(Contact.id).where(Contact.email == bindparam("contact_email")).scalar_subquery())
+    .returning(Enquiry.__table__.c.id, Enquiry.__table__.c.contact_id)
+)
 
 
-def next_sequence(session: Session, year: int) -> int:
+class Person(NamedTuple):
+    """Who an enquiry is routed to: enough to name them on the timeline and email them."""
+
+    id: int
+    name: str
+    email: str
+
+
+class ReleaseRoute(NamedTuple):
+    """What taking an enquiry needs to know of the release it is about: one cheap row, or read off a Release."""
+
+    id: int
+    reference: str
+    headline: str
+    contact: Person | None  # the named media contact, if their account is active
+
+    @classmethod
+    def of(cls, release: Release) -> "ReleaseRoute":
+        contact = release.contact
+        person = Person(contact.id, contact.name, contact.email) if contact is not None and contact.active else None
+        return cls(release.id, release.reference, release.headline, person)
+
+
+class NewEnquiry(NamedTuple):
+    id: int
+    values: dict[str, Any]  # the columns as written
+
+
+def next_sequence(connection: Connection | Session, year: int) -> int:
     """Give out the next number for this year: one atomic upsert, so racing requests never share one."""
-    statement = BUMP_COUNTER[session.get_bind().dialect.name]
-    return session.execute(statement, {"year": year}).scalar_one()
+    statement = BUMP_COUNTER[connection.get_bind().dialect.name if isinstance(connection, Session)
+                             else connection.dialect.name]
+    return connection.execute(statement, {"year": year}).scalar_one()
 
 
 def duty_officer(session: Session) -> User | None:
@@ -75,80 +114,90 @@ def set_duty_officer(session: Session, user: User, *, by: User | None) -> DutyOf
     return duty
 
 
-def route(session: Session, release: Release | None) -> User | None:
+def route(connection: Connection, release: ReleaseRoute | None) -> Person | None:
     """Who an enquiry goes to: the release's named media contact, or else the duty press officer."""
-    if release is not None and release.contact is not None and release.contact.active:
+    if release is not None and release.contact is not None:
         return release.contact
-    return duty_officer(session)
+    duty = connection.execute(DUTY_PERSON).first()
+    return Person(duty.id, duty.name, duty.email) if duty is not None and duty.active else None
 
 
 def add_event(session: Session, enquiry: Enquiry, kind: EventKind, by: User | None, text: str = "",
               **details: Any) -> EnquiryEvent:
     """Add one entry to an existing enquiry's timeline, with the caller's next flush."""
-    entry = EnquiryEvent(**event_values(enquiry, kind, by.id if by else None, text, **details))
+    entry = EnquiryEvent(**event_values(enquiry.id, kind, by.id if by else None, text, **details))
     session.add(entry)
     return entry
 
 
-def submit_enquiry(
-    session: Session, *, channel: Channel = Channel.WEB, by: User | None = None, release: Release | None = None,
-    **fields: Any,
-) -> Enquiry:
+def take_enquiry(
+    session: Session, *, channel: Channel = Channel.WEB, by: User | None = None,
+    release: Release | ReleaseRoute | None = None, **fields: Any,
+) -> NewEnquiry:
     """Log a new enquiry with the next reference, assign it, and queue its emails in the same transaction.
 
     A journalist's own web enquiry gets an acknowledgement; the assignee is told unless they logged it.
-    Busy press offices get bursts of these, so the rows are written with a handful of plain statements.
+    Busy press offices get bursts of these, so the rows are written with a handful of plain statements
+    on the session's connection, and no object is loaded or kept.
     """
+    connection = session.connection()
+    if isinstance(release, Release):
+        release = ReleaseRoute.of(release)
     now = clock.now()
     year = uktime.to_london(now).year
-    sequence = next_sequence(session, year)
+    sequence = next_sequence(connection, year)
     email = normalise_email(fields.pop("email", "") or "")
-    contact_id = session.scalar(CONTACT_ID_BY_EMAIL, {"email": email}) if email else None
-    assignee = route(session, release)
+    assignee = route(connection, release)
+    by_id = by.id if by else None
     values = dict(reference=reference_for(year, sequence), year=year, sequence=sequence, channel=channel,
                   received_at=now, updated_at=now, email=email, release_id=release.id if release else None,
-                  contact_id=contact_id, assignee_id=assignee.id if assignee else None,
-                  logged_by_id=by.id if by else None, status=EnquiryStatus.NEW, **fields)
-    enquiry_id = session.execute(INSERT_ENQUIRY, values).scalar_one()
-    # The row as written, in the session without reading it back; other columns load when asked for.
-    enquiry = Enquiry(id=enquiry_id, **values)
-    make_transient_to_detached(enquiry)
-    session.add(enquiry)
-    by_id = by.id if by else None
+                  assignee_id=assignee.id if assignee else None, logged_by_id=by_id, status=EnquiryStatus.NEW,
+                  **fields)
+    enquiry_id, values["contact_id"] = connection.execute(INSERT_ENQUIRY, values | {"contact_email": email}).one()
     first = EventKind.RECEIVED if channel == Channel.WEB else EventKind.LOGGED
-    events = [event_values(enquiry, first, by_id if first == EventKind.LOGGED else None, channel=channel)]
+    events = [event_values(enquiry_id, first, by_id if first == EventKind.LOGGED else None, channel=channel)]
     emails = []
+    deadline = values["deadline_at"]
     if assignee is not None:
-        routed = "release" if release is not None and assignee.id == release.contact_id else "duty"
-        events.append(event_values(enquiry, EventKind.ASSIGNED, by_id, to=assignee.name, to_id=assignee.id,
+        routed = "release" if release is not None and release.contact == assignee else "duty"
+        events.append(event_values(enquiry_id, EventKind.ASSIGNED, by_id, to=assignee.name, to_id=assignee.id,
                                    routed=routed))
         if assignee.id != by_id:
-            emails.append(assignee_email(enquiry, assignee))
+            emails.append(assignee_email(enquiry_id, deadline, assignee.id, assignee.email))
     if channel == Channel.WEB and email:
         # The journalist's deadline is also ours: an acknowledgement still unsent by then is no use.
         emails.append(delivery_values(kind="enquiry-acknowledgement", to_address=email,
-                                      payload={"enquiry_id": enquiry.id},
-                                      deadline=max(enquiry.deadline_at, now + timedelta(hours=1))))
-    session.execute(INSERT_EVENTS, events)
-    enqueue_many(session, emails)
+                                      payload={"enquiry_id": enquiry_id},
+                                      deadline=max(deadline, now + timedelta(hours=1))))
+    connection.execute(INSERT_EVENTS, events)
+    enqueue_many(connection, emails)
+    return NewEnquiry(enquiry_id, values)
+
+
+def submit_enquiry(session: Session, **arguments: Any) -> Enquiry:
+    """take_enquiry, returning the enquiry as an object in the session (without reading it back)."""
+    enquiry_id, values = take_enquiry(session, **arguments)
+    enquiry = Enquiry(id=enquiry_id, **values)
+    make_transient_to_detached(enquiry)
+    session.add(enquiry)
     return enquiry
 
 
-def event_values(enquiry: Enquiry, kind: EventKind, by_id: int | None, text: str = "", **details: Any) -> dict:
+def event_values(enquiry_id: int, kind: EventKind, by_id: int | None, text: str = "", **details: Any) -> dict:
     """The columns of one timeline entry, for add_event or a batch insert."""
-    return {"enquiry_id": enquiry.id, "at": clock.now(), "by_id": by_id, "kind": kind, "text": text,
+    return {"enquiry_id": enquiry_id, "at": clock.now(), "by_id": by_id, "kind": kind, "text": text,
             "details": details}
 
 
-def assignee_email(enquiry: Enquiry, assignee: User) -> dict[str, Any]:
+def assignee_email(enquiry_id: int, deadline_at: datetime, user_id: int, address: str) -> dict[str, Any]:
     """The outbox row that tells a press officer an enquiry is theirs."""
-    return delivery_values(kind="enquiry-assigned", to_address=assignee.email,
-                           payload={"enquiry_id": enquiry.id, "user_id": assignee.id},
-                           deadline=max(enquiry.deadline_at, clock.now() + timedelta(hours=1)))
+    return delivery_values(kind="enquiry-assigned", to_address=address,
+                           payload={"enquiry_id": enquiry_id, "user_id": user_id},
+                           deadline=max(deadline_at, clock.now() + timedelta(hours=1)))
 
 
 def notify_assignee(session: Session, enquiry: Enquiry, assignee: User) -> None:
-    enqueue_many(session, [assignee_email(enquiry, assignee)])
+    enqueue_many(session, [assignee_email(enquiry.id, enquiry.deadline_at, assignee.id, assignee.email)])
 
 
 def assign_enquiry(session: Session, enquiry: Enquiry, to: User, *, by: User) -> None:
