@@ -144,3 +144,16 @@ def test_nul_bytes_are_stripped_from_forms_and_refused_in_addresses(app, client,
         assert release.headline == "Nul headline" and release.body == "Body text"
     assert client.get("/?q=%00").status_code == 400
     assert client.get("/releases/a%00b").status_code == 400
+
+
+def test_an_anonymous_visitors_session_cookie_is_written_once(csrf_app):
+    client = csrf_app.test_client()
+    first = client.get("/enquiries/new")
+    assert any(cookie.startswith("press_session=") for cookie in first.headers.getlist("Set-Cookie"))
+    # Public pages never ask who is signed in, so nothing rewrites the cookie (or caches less).
+    for url in ["/enquiries/new", "/", "/feed.atom"]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers.getlist("Set-Cookie") == [], url
+        assert "no-store" not in response.headers.get("Cache-Control", ""), url
+
