@@ -119,7 +119,9 @@ class WorkerRun:
     first_at: float | None = None  # seconds from the start until the sink had the first message
     last_at: float | None = None  # ... and the last
     cpu_seconds: float = 0.0  # the command and every process it started, all threads, start-up included
-    peaks: dict[int, tuple[str, float]] = field(default_factory=dict)  # pid: (what it is, VmHWM MB)
+    peaks: dict[tuple[int, str], float] = field(default_factory=dict)  # (pid, what it is): VmHWM MB
+    # The highest sum, at one moment, of the peaks of the processes alive at that moment: the worker's peak.
+    together: float = 0.0
     samples: list[tuple[float, int, float]] = field(default_factory=list)  # (seconds, sent, RSS of all, MB)
     exit_code: int | None = None
 
@@ -134,7 +136,7 @@ class WorkerRun:
         return (self.sent - 1) / self.window if self.sent > 1 and self.window > 0 else 0.0
 
     def worker_peaks(self) -> list[float]:
-        return [peak for what, peak in self.peaks.values() if what == "worker"]
+        return [peak for (_, what), peak in self.peaks.items() if what == "worker"]
 
     def throughput(self) -> Throughput:
         """As a row of the table: timed between the sink's first and last message."""
@@ -447,14 +449,15 @@ def process_tree(pid: int) -> list[int]:
 
 
 def process_kind(pid: int, top: int) -> str:
-    """What a process in a worker command's tree is: the command, a worker, or multiprocessing's helper."""
-    if pid == top:
-        return "command"
+    """What a process in a worker command's tree is: the command (the supervisor it becomes), or a worker."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError):
         return "gone"
-    return "worker" if b"spawn_main" in command else "helper" if b"resource_tracker" in command else "other"
+    if pid == top:
+        # `flask press worker --processes N` loads the app, then replaces itself with a small supervisor.
+        return "supervisor" if b"press.distribution.processes" in command else "command"
+    return "worker" if b"\0--child" in command else "other"
 
 
 def worker_environment(bench: Bench, port: int, connections: int | None) -> dict[str, str]:
@@ -507,12 +510,15 @@ def run_worker_command(bench: Bench, sink: Sink, expected: int, label: str, proc
                 run.first_at = elapsed if run.first_at is None else run.first_at
             exited = process.poll() is not None
             if not exited and elapsed >= next_memory:
-                total = 0.0
+                total = peaks = 0.0
                 for pid in process_tree(process.pid):
                     rss, peak = memory_status(pid)
-                    kind = run.peaks.get(pid, (process_kind(pid, process.pid), 0.0))[0]
-                    run.peaks[pid] = (kind, max(peak, run.peaks.get(pid, (kind, 0.0))[1]))
+                    # Read each time: the command's process becomes the supervisor, whose peak starts afresh.
+                    key = (pid, process_kind(pid, process.pid))
+                    run.peaks[key] = max(peak, run.peaks.get(key, 0.0))
                     total += rss
+                    peaks += peak
+                run.together = max(run.together, peaks)
                 if elapsed >= next_sample and total:
                     run.samples.append((elapsed, received, total))
                     next_sample = elapsed + 1.0
@@ -735,14 +741,15 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     growth = growth_per_10k(memory.samples)
     first_rss = next((rss for _, sent, rss in memory.samples if sent >= 1000), None)
     last_rss = memory.samples[-1][2] if memory.samples else 0.0
-    peaks = sorted(memory.peaks.values(), key=lambda kind_peak: kind_peak[0])
-    together = sum(peak for _, peak in peaks)
+    peaks = sorted((kind, peak) for (_, kind), peak in memory.peaks.items() if kind != "gone")
+    together = memory.together
     largest = max(memory.worker_peaks() or [peak for _, peak in peaks])
     stopped = "" if memory.sent >= written else f", stopped by SIGTERM after {memory.seconds:.0f} s"
     print(f"(c) memory, sending {memory.sent:,} of {written:,} queued{stopped}: peak RSS (VmHWM) of each process: "
           + ", ".join(f"{kind} {peak:.1f} MB" for kind, peak in peaks))
-    print(f"    all {len(peaks)} processes together {together:.1f} MB (each one's own peak, added up; shared pages "
-          f"counted in each); RSS of all {first_rss or 0:.1f} MB after 1,000 messages, {last_rss:.1f} MB at the end"
+    print(f"    all processes together {together:.1f} MB (at its highest, the peaks of the processes running at "
+          f"that moment added up; shared pages counted in each); RSS of all {first_rss or 0:.1f} MB after 1,000 "
+          f"messages, {last_rss:.1f} MB at the end"
           + (f"; growth {growth:+.2f} MB per 10,000 messages" if growth is not None else ""))
     projected = None
     if memory.sent < written and growth is not None:

@@ -19,7 +19,7 @@ from press.contacts.csvimport import ImportFileError
 from press.contacts.services import lists_named
 from press.demo import load_demo
 from press.distribution import services as distribution_services
-from press.distribution.processes import Supervisor, shares
+from press.distribution.processes import replace_process, shares
 from press.distribution.worker import Worker
 from press.enquiries import retention
 from press.extensions import db
@@ -137,11 +137,7 @@ def worker(once: bool, processes: int | None) -> None:
     info = click.get_current_context().ensure_object(ScriptInfo)
     if info.create_app is not None:
         raise click.ClickException("--processes needs the app named by --app or FLASK_APP: each process loads it.")
-    supervisor = Supervisor(info.app_import_path, plan, once)
-    handled = supervisor.run()
-    if supervisor.failed:
-        raise click.ClickException(f"{'; '.join(supervisor.failed)}: the other processes were stopped.")
-    click.echo(f"{handled} deliveries handled")
+    replace_process(info.app_import_path, plan, once)
 
 
 @press_cli.command("import-contacts")

@@ -13,7 +13,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 
-from press.releases.parsing import ParsedRelease, docx_to_text, parse_release_docx, parse_release_text
+from press.releases.docx_text import docx_to_text
+from press.releases.parsing import ParsedRelease, parse_release_docx, parse_release_text
 
 SAMPLES = Path(__file__).parent / "data" / "releases"
 

@@ -54,9 +54,9 @@ def gone(pid: int) -> bool:
 
 
 def spawned_children(pid: int) -> list[int]:
-    """The worker processes a parent started (not multiprocessing's own resource tracker)."""
+    """The worker processes a parent started."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [int(c) for c in children if b"\0--child\0" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def test_once_with_two_processes_sends_each_message_once(app, database_url, tmp_path):

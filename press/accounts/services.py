@@ -1,5 +1,7 @@
 """Creating staff accounts and checking their passwords."""
 
+from functools import cache
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -8,8 +10,16 @@ from press import clock
 from press.accounts.models import Role, User, new_session_token
 
 MIN_PASSWORD_LENGTH = 12
-# A fixed hash to check against when the email is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+@cache
+def dummy_hash() -> str:
+    """A fixed hash to check against when the email is unknown, so both paths take the same time.
+
+    Made on first use, not at import: scrypt needs 32 MB for a moment, and the worker processes, which
+    import this module but never sign anyone in, should not carry that peak.
+    """
+    return generate_password_hash("not a real password", method="scrypt")
 
 
 class AccountError(ValueError):
@@ -59,7 +69,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the active user with this email and password, or None."""
     user = find_user_by_email(session, email)
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None

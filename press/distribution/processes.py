@@ -1,25 +1,31 @@
 """Several worker processes on one machine, for real parallelism: building messages is CPU-bound.
 
-Each child loads the app afresh (the "spawn" start method: nothing is shared across a fork, no engine
-and no socket) and runs its own Worker on a share of the relay's connections and rate, so the limits
-set for the whole worker still hold. The parent only passes signals on and watches its children.
+Each child is a fresh interpreter running this module (nothing is shared across a fork: no engine and
+no socket). It loads the app and runs its own Worker on a share of the relay's connections and rate, so
+the limits set for the whole worker still hold. The parent only passes signals on and watches its
+children; each child holds the read end of a pipe from the parent, and stops when it reads end of file,
+which is when the parent has gone, however it went.
+
+`flask press worker --processes N` replaces itself with this module's supervisor (same process id, so
+service managers and signals still find it). The parent then carries no app, only this module, and the
+whole worker's memory is the children's plus a few megabytes.
 """
 
+import argparse
 import logging
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any
-
-from flask.cli import ScriptInfo
+from typing import Any, NoReturn
 
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+MODULE = "press.distribution.processes"  # run with -m, as the supervisor and as each child
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,12 @@ def shares(processes: int, connections: int, rate_per_minute: int) -> list[Share
     return [Share(c, r) for c, r in zip(split(connections, count), rates, strict=True)]
 
 
-def run_share(import_path: str | None, share: Share, once: bool, results: Connection) -> None:
-    """A child's life: load the app, run one Worker on this share, and send back how many it handled."""
-    from press.distribution.worker import Worker  # imported here, after the signals are caught
+def run_child(import_path: str | None, share: Share, once: bool, results_fd: int, lifeline_fd: int) -> None:
+    """A child's life: load the app, run one Worker on this share, and write back how many it handled."""
+    # Imported here, after the signals are caught, and never in the parent.
+    from flask.cli import ScriptInfo
+
+    from press.distribution.worker import Worker
 
     stop_requested = threading.Event()
     runner: Worker | None = None
@@ -68,22 +77,35 @@ def run_share(import_path: str | None, share: Share, once: bool, results: Connec
         signal.signal(number, stop)
     # The parent started this process with the stop signals blocked, so none was lost before now.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    watch_parent(stop)
+    watch_parent(lifeline_fd, stop)
 
     app = ScriptInfo(app_import_path=import_path).load_app()
     app.config.update(PRESS_SMTP_CONNECTIONS=share.connections, PRESS_SEND_RATE_PER_MINUTE=share.rate_per_minute,
                       PRESS_WORKER_PROCESSES=1)
     runner = Worker(app)
     handled = 0 if stop_requested.is_set() else runner.run(once=once)
-    results.send(handled)
-    results.close()
+    os.write(results_fd, str(handled).encode())
+    os.close(results_fd)
 
 
-def watch_parent(stop: Callable[[], None]) -> None:
+def watch_parent(lifeline_fd: int, stop: Callable[[], None]) -> None:
     """Stop this child too if its parent dies without telling it (killed outright, say)."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=lambda: (wait([parent.sentinel]), stop()), name="parent-watch", daemon=True).start()
+
+    def watch() -> None:
+        while os.read(lifeline_fd, 64):
+            pass  # the parent never writes; end of file means it has gone
+        stop()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+@dataclass
+class Child:
+    name: str
+    pid: int
+    results_fd: int  # read end: the child writes how many deliveries it handled
+    lifeline_fd: int  # write end, held open for as long as this parent lives
+    exitcode: int | None = None
 
 
 class Supervisor:
@@ -93,18 +115,15 @@ class Supervisor:
         self.import_path = import_path
         self.plan = plan
         self.once = once
-        self.children: list[multiprocessing.process.BaseProcess] = []
-        self.results: list[Connection] = []
+        self.children: list[Child] = []
         self.stopping = False
         self.failed: list[str] = []
-        self.ended: set[int] = set()
 
     def stop(self, *_: Any) -> None:
         """Ask every child still running to finish what it has in flight and exit."""
         self.stopping = True
-        # Not child.exitcode: that reaps, and a signal handler must not race the main loop's join.
         for child in self.children:
-            if child.pid is not None and child.pid not in self.ended:
+            if child.exitcode is None:
                 try:
                     os.kill(child.pid, signal.SIGTERM)
                 except ProcessLookupError:
@@ -113,7 +132,6 @@ class Supervisor:
     def run(self) -> int:
         """Run the children until they have all exited; return how many deliveries they handled in all."""
         previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
-        context = multiprocessing.get_context("spawn")
         # Blocked while children start: a child inherits the mask and unblocks once it can stop cleanly,
         # and a signal meant for the parent waits until every child is there to be told.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -121,46 +139,111 @@ class Supervisor:
             for number in STOP_SIGNALS:
                 signal.signal(number, self.stop)
             for n, share in enumerate(self.plan, start=1):
-                receiver, sender = context.Pipe(duplex=False)
-                child = context.Process(target=run_share, args=(self.import_path, share, self.once, sender),
-                                        name=f"press-worker-{n}")
-                child.start()
-                sender.close()
-                self.children.append(child)
-                self.results.append(receiver)
+                self.children.append(self._start(f"press-worker-{n}", share))
         except BaseException:
             self.stop()
             raise
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            # Unblocked outright, not set back: a parent that replaced `flask press worker` starts with them blocked.
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked - STOP_SIGNALS)
         try:
             self._wait_for_children()
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
-        return sum(self._handled(receiver) for receiver in self.results)
+            for child in self.children:
+                os.close(child.lifeline_fd)
+        return sum(self._handled(child) for child in self.children)
+
+    def _start(self, name: str, share: Share) -> Child:
+        results_read, results_write = os.pipe()
+        lifeline_read, lifeline_write = os.pipe()
+        command = [sys.executable, "-m", MODULE, "--child", "--app", self.import_path or "",
+                   f"--share={share.connections}:{share.rate_per_minute}",
+                   f"--results-fd={results_write}", f"--lifeline-fd={lifeline_read}"]
+        if self.once:
+            command.append("--once")
+        try:
+            process = subprocess.Popen(command, pass_fds=(results_write, lifeline_read), stdin=subprocess.DEVNULL)
+        except BaseException:
+            for fd in (results_read, lifeline_write):
+                os.close(fd)
+            raise
+        finally:
+            os.close(results_write)
+            os.close(lifeline_read)
+        return Child(name, process.pid, results_read, lifeline_write)
 
     def _wait_for_children(self) -> None:
-        running = list(self.children)
+        running = {child.pid: child for child in self.children}
         while running:
-            ended = wait([child.sentinel for child in running])
-            for child in [child for child in running if child.sentinel in ended]:
-                self.ended.add(child.pid)
-                child.join()
-                running.remove(child)
-                expected = child.exitcode == 0 and (self.once or self.stopping)
-                # A child told to stop before it could catch the signal has nothing in flight.
-                stopped_early = self.stopping and child.exitcode == -signal.SIGTERM
-                if not (expected or stopped_early):
-                    self.failed.append(f"{child.name} (pid {child.pid}) exited with {child.exitcode}")
-                    log.error("%s; stopping the other worker processes", self.failed[-1])
-                    self.stop()
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            child = running.pop(pid, None)
+            if child is None:
+                continue
+            child.exitcode = os.waitstatus_to_exitcode(status)
+            expected = child.exitcode == 0 and (self.once or self.stopping)
+            # A child told to stop before it could catch the signal has nothing in flight.
+            stopped_early = self.stopping and child.exitcode == -signal.SIGTERM
+            if not (expected or stopped_early):
+                self.failed.append(f"{child.name} (pid {child.pid}) exited with {child.exitcode}")
+                log.error("%s; stopping the other worker processes", self.failed[-1])
+                self.stop()
 
     @staticmethod
-    def _handled(receiver: Connection) -> int:
+    def _handled(child: Child) -> int:
         try:
-            return int(receiver.recv()) if receiver.poll() else 0
-        except EOFError:
+            data = b""
+            while chunk := os.read(child.results_fd, 64):
+                data += chunk
+            return int(data) if data else 0
+        except ValueError:
             return 0
         finally:
-            receiver.close()
+            os.close(child.results_fd)
+
+
+def replace_process(import_path: str | None, plan: list[Share], once: bool) -> NoReturn:
+    """Become a supervisor running `plan`, in this same process, leaving everything loaded so far behind.
+
+    The stop signals are blocked across the exec (the mask survives it), so one sent meanwhile waits for
+    the supervisor's handler instead of killing the process with children about to start.
+    """
+    arguments = [sys.executable, "-m", MODULE, "--app", import_path or ""]
+    arguments += [f"--share={share.connections}:{share.rate_per_minute}" for share in plan]
+    if once:
+        arguments.append("--once")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    os.execv(sys.executable, arguments)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The supervisor that `flask press worker --processes N` becomes, or (with --child) one of its children."""
+    parser = argparse.ArgumentParser(prog="flask press worker", description=__doc__)
+    parser.add_argument("--app", default="")
+    parser.add_argument("--share", action="append", required=True, help="CONNECTIONS:RATE_PER_MINUTE")
+    parser.add_argument("--once", action="store_true")
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--results-fd", type=int)
+    parser.add_argument("--lifeline-fd", type=int)
+    options = parser.parse_args(argv)
+    plan = [Share(*(int(part) for part in share.split(":", 1))) for share in options.share]
+    if options.child:
+        run_child(options.app or None, plan[0], options.once, options.results_fd, options.lifeline_fd)
+        return 0
+    supervisor = Supervisor(options.app or None, plan, options.once)
+    handled = supervisor.run()
+    if supervisor.failed:
+        print(f"Error: {'; '.join(supervisor.failed)}: the other processes were stopped.", file=sys.stderr)
+        return 1
+    print(f"{handled} deliveries handled")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

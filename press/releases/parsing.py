@@ -6,9 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from press.releases.docx_text import docx_to_text, read_docx
-
-__all__ = ["ParsedRelease", "docx_to_text", "parse_release_docx", "parse_release_text"]
+__all__ = ["ParsedRelease", "parse_release_docx", "parse_release_text"]
 
 
 @dataclass
@@ -115,6 +113,9 @@ def parse_release_text(text: str) -> ParsedRelease:
 
 def parse_release_docx(data: bytes) -> ParsedRelease:
     """Parse an uploaded .docx, taking a lone bold paragraph straight after the headline as the standfirst."""
+    # Imported when a .docx arrives: python-docx and lxml add about 8 MB to every process that loads them.
+    from press.releases.docx_text import read_docx
+
     extracted = read_docx(data)
     out = parse_release_text(extracted.text)
     first, _, rest = out.body.partition("\n\n")
