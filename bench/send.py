@@ -256,7 +256,7 @@ class SlowSink(Sink):
         self.log.touch()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.mailserver", "--port", "0", "--accept-delay", str(ACCEPT_DELAY),
-             "--lenient", "--log", str(self.log)],
+             "--lenient", "--discard", "--log", str(self.log)],
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         assert self.process.stdout is not None
@@ -656,7 +656,7 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
         found = subprocess.run(["postconf", "-dh", "mail_version"], capture_output=True, text=True, check=False)
         version = f" (Postfix {found.stdout.strip()})" if found.returncode == 0 else ""
     print(f"Sinks: {binary}{version} on 127.0.0.1:{sink.port}; python -m tests.mailserver "
-          f"--accept-delay {ACCEPT_DELAY} --lenient on 127.0.0.1:{slow.port}")
+          f"--accept-delay {ACCEPT_DELAY} --lenient --discard on 127.0.0.1:{slow.port}")
 
     started = time.perf_counter()
     sizes = {"rate": arguments.messages, "slow": arguments.slow_messages, "memory": arguments.memory_recipients}

@@ -333,13 +333,17 @@ class MailServer:
         trusted: bool = True,
         accept_delay: float = 0.0,
         log_path: str | os.PathLike[str] | None = None,
+        discard: bool = False,
     ) -> None:
+        if discard and strict:
+            raise ValueError("discard=True only counts and logs messages, so it cannot check them (strict=False)")
         if tls not in (None, "starttls", "implicit"):
             raise ValueError(f"tls must be None, 'starttls' or 'implicit', not {tls!r}")
         self.host = host
         self.strict = strict
         self.tls = tls
         self.log_path = None if log_path is None else Path(log_path)
+        self.discard = discard
         self._requested_port = port
         self._certificate = certificate
         self._owns_certificate = False
@@ -581,6 +585,11 @@ class MailServer:
             with self._condition:
                 self._refused.append((reasons, data))
             return _reply(554, f"5.6.0 Message refused: {reasons}")
+        if self.discard:
+            # A sink for benchmarks: parsing and keeping each message would cost more than sending it.
+            if self.log_path is not None:
+                self._log_line(envelope.mail_from or "", list(envelope.rcpt_tos), None, len(data), connection_id)
+            return "250 2.0.0 OK"
         # Parsed with LF line ends, so text parts read as Python text; `data` keeps the wire form.
         message = BytesParser(policy=policy.default).parsebytes(data.replace(b"\r\n", b"\n"))
         assert isinstance(message, EmailMessage)
@@ -604,16 +613,13 @@ class MailServer:
     def _log(self, received: Received) -> None:
         """Append the message's JSON line to the log file."""
         message_id = received.message["Message-ID"]
-        line = json.dumps(
-            {
-                "mail_from": received.mail_from,
-                "rcpt_tos": received.rcpt_tos,
-                "message_id": None if message_id is None else str(message_id).strip(),
-                "size": len(received.data),
-                "connection_id": received.connection_id,
-                "received_at": received.received_at,
-            }
-        )
+        self._log_line(received.mail_from, received.rcpt_tos, None if message_id is None else str(message_id).strip(),
+                       len(received.data), received.connection_id, received.received_at)
+
+    def _log_line(self, mail_from: str, rcpt_tos: list[str], message_id: str | None, size: int, connection_id: int,
+                  received_at: float | None = None) -> None:
+        line = json.dumps({"mail_from": mail_from, "rcpt_tos": rcpt_tos, "message_id": message_id, "size": size,
+                           "connection_id": connection_id, "received_at": received_at or time.time()})
         assert self.log_path is not None
         # One write per line, so a reader polling the file sees whole lines.
         with self.log_path.open("a", encoding="utf-8") as file:
@@ -657,7 +663,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accept-delay", type=float, default=0.0, help="seconds to accept each message")
     parser.add_argument("--log", help="append one JSON line per received message to this file")
     parser.add_argument("--lenient", action="store_true", help="accept messages strict mode would refuse")
+    parser.add_argument("--discard", action="store_true",
+                        help="with --lenient: only count and log messages, neither parsing nor keeping them")
     args = parser.parse_args(argv)
+    if args.discard and not args.lenient:
+        parser.error("--discard needs --lenient: a discarded message is not checked")
 
     stopping = threading.Event()
 
@@ -672,6 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         strict=not args.lenient,
         accept_delay=args.accept_delay,
         log_path=args.log,
+        discard=args.discard,
     )
     with server:
         print(server.port, flush=True)

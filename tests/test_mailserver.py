@@ -463,3 +463,17 @@ def test_process_mode_prints_its_port_logs_json_and_stops_on_sigterm(tmp_path: P
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_discard_mode_counts_and_logs_without_keeping(tmp_path: Path) -> None:
+    log = tmp_path / "mail.jsonl"
+    with pytest.raises(ValueError, match="strict=False"):
+        MailServer(discard=True)
+    with MailServer(strict=False, discard=True, log_path=log) as server:
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as client:
+            client.send_message(release(to="jane@news.test"))
+            client.sendmail("press@council.test", ["sam@wire.test"], b"not even a header block")
+        entries = [json.loads(line) for line in log.read_text().splitlines()]
+        assert [entry["rcpt_tos"] for entry in entries] == [["jane@news.test"], ["sam@wire.test"]]
+        assert all(entry["mail_from"] == "press@council.test" and entry["size"] > 0 for entry in entries)
+        assert server.messages == []
