@@ -60,7 +60,7 @@ def shares(processes: int, connections: int, rate_per_minute: int) -> list[Share
 
 def run_child(import_path: str | None, share: Share, once: bool, results_fd: int, lifeline_fd: int) -> None:
     """A child's life: load the app, run one Worker on this share, and write back how many it handled."""
-    # Imported here, after the signals are caught, and never in the parent.
+    # Imported here, never in the parent; the stop signals stay blocked until the handlers are in place.
     from flask.cli import ScriptInfo
 
     from press.distribution.worker import Worker

@@ -91,11 +91,9 @@ class NewEnquiry(NamedTuple):
     values: dict[str, Any]  # the columns as written
 
 
-def next_sequence(connection: Connection | Session, year: int) -> int:
+def next_sequence(connection: Connection, year: int) -> int:
     """Give out the next number for this year: one atomic upsert, so racing requests never share one."""
-    statement = BUMP_COUNTER[connection.get_bind().dialect.name if isinstance(connection, Session)
-                             else connection.dialect.name]
-    return connection.execute(statement, {"year": year}).scalar_one()
+    return connection.execute(BUMP_COUNTER[connection.dialect.name], {"year": year}).scalar_one()
 
 
 def duty_officer(session: Session) -> User | None:
@@ -153,7 +151,7 @@ def take_enquiry(
                   received_at=now, updated_at=now, email=email, release_id=release.id if release else None,
                   assignee_id=assignee.id if assignee else None, logged_by_id=by_id, status=EnquiryStatus.NEW,
                   **fields)
-    enquiry_id, values["contact_id"] = connection.execute(INSERT_ENQUIRY, values | {"contact_email": email}).one()
+    enquiry_id, values["contact_id"] = connection.execute(INSERT_ENQUIRY, values | {"contact_email": email or None}).one()
     first = EventKind.RECEIVED if channel == Channel.WEB else EventKind.LOGGED
     events = [event_values(enquiry_id, first, by_id if first == EventKind.LOGGED else None, channel=channel)]
     emails = []
