@@ -9,7 +9,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from flask import current_app, render_template
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -22,7 +22,7 @@ from press.distribution.services import access_token
 from press.extensions import db
 from press.links import absolute_url
 from press.releases import files
-from press.releases.models import Release, ReleaseEvent, Status
+from press.releases.models import Release, Status
 
 # A worker's session keeps the release it is sending between messages; it is reloaded at once when the
 # release changes (an edit, an attachment), and at least this often for anything the version does not show.
@@ -127,23 +127,16 @@ def distribution_missed(delivery: Delivery) -> EmailMessage:
     )
 
 
-# Built once, since the worker asks it before every release email.
-_LATEST_CHANGE = select(func.max(ReleaseEvent.id)).where(ReleaseEvent.release_id == Release.id).scalar_subquery()
-WANTED = (
-    select(Distribution.cancelled_at, Release.id, Release.status, Release.updated_at, _LATEST_CHANGE.label("change"))
-    .join(Release, Release.id == Distribution.release_id).where(Distribution.id == bindparam("distribution_id"))
-)
-
-
-def unwanted(connection: Connection, delivery: Delivery) -> str | None:
-    """Why a release email must not go now: its distribution was cancelled or the release withdrawn."""
-    row = connection.execute(WANTED, {"distribution_id": delivery.distribution_id}).first()
-    if row is None or row.cancelled_at is not None:
+def unwanted(held: Row, delivery: Delivery) -> str | None:
+    """Why a release email must not go now, from the worker's fresh read of its claim (leases.still_held):
+    its distribution was cancelled or the release withdrawn."""
+    if held.distribution_id is None or held.cancelled_at is not None:
         return "Cancelled before it was sent."
-    if row.status != Status.FINAL:
+    if held.release_status != Status.FINAL:
         return "Not sent: the release was withdrawn."
     # Every change to a release updates it or adds to its history, so this names the version being sent.
-    keep_while_unchanged(db.session, delivery.distribution_id, (row.id, row.updated_at, row.change))
+    keep_while_unchanged(db.session, delivery.distribution_id,
+                         (held.release_id, held.release_updated_at, held.release_change))
     return None
 
 

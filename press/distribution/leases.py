@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Update, and_, bindparam, select, update
+from sqlalchemy import Connection, Row, Update, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.contacts.models import Contact
-from press.distribution.models import Delivery, DeliveryStatus
+from press.distribution.models import Delivery, DeliveryStatus, Distribution
 from press.distribution.outbox import backoff
 from press.distribution.smtp import Outcome
+from press.releases.models import Release, ReleaseEvent
 
 _HELD = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.leased_by == bindparam("worker"))
 _HELD_ROW = and_(Delivery.id == bindparam("delivery_id"), _HELD)
@@ -25,9 +26,19 @@ RENEW = update(Delivery).where(_HELD_ROWS).values(lease_expires_at=bindparam("un
 GIVE_BACK = update(Delivery).where(_HELD_ROWS).values(
     status=DeliveryStatus.QUEUED, lease_expires_at=None, attempts=Delivery.attempts - 1
 )
+# A release's every change updates it or adds to its history, so these three columns name its version.
+_LATEST_CHANGE = select(func.max(ReleaseEvent.id)).where(ReleaseEvent.release_id == Release.id).scalar_subquery()
 STILL_HELD = (
-    select(Delivery.contact_id, Contact.status.label("contact_status"), Contact.email.label("contact_email"))
-    .outerjoin(Contact, Contact.id == Delivery.contact_id).where(_HELD_ROW)
+    select(
+        Delivery.contact_id, Contact.status.label("contact_status"), Contact.email.label("contact_email"),
+        Distribution.id.label("distribution_id"), Distribution.cancelled_at, Release.id.label("release_id"),
+        Release.status.label("release_status"), Release.updated_at.label("release_updated_at"),
+        _LATEST_CHANGE.label("release_change"),
+    )
+    .outerjoin(Contact, Contact.id == Delivery.contact_id)
+    .outerjoin(Distribution, Distribution.id == Delivery.distribution_id)
+    .outerjoin(Release, Release.id == Distribution.release_id)
+    .where(_HELD_ROW)
 )
 LOAD = (
     select(Delivery, Contact).outerjoin(Contact, Contact.id == Delivery.contact_id)
@@ -90,7 +101,9 @@ def load_claimed(session: Session, ids: list[int]) -> dict[int, tuple[Delivery, 
 
 
 def still_held(connection: Connection, delivery_id: int, worker: str) -> Row | None:
-    """This worker's claim on a delivery as the database has it now, with its contact's state; None if lost."""
+    """This worker's claim on a delivery as the database has it now, None if lost; with everything that can
+    stop its message, read in the same statement: the contact's state, and for a release email whether its
+    distribution was cancelled and the release's state and version."""
     return connection.execute(STILL_HELD, {"delivery_id": delivery_id, "worker": worker}).first()
 
 

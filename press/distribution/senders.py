@@ -26,9 +26,9 @@ class Kind:
     render: Callable[[Delivery], EmailMessage]
     # Mailings stop for anyone who unsubscribed or bounced; replies to a person's own request do not.
     suppressible: bool
-    # A reason the message is no longer wanted at all (its distribution was cancelled), or None; asked
-    # on the worker's own connection just before the message goes.
-    unwanted: Callable[[Connection, Delivery], str | None] | None = None
+    # A reason the message is no longer wanted at all (its distribution was cancelled), or None; given
+    # the claim as read again just before the message goes (leases.still_held).
+    unwanted: Callable[[Row, Delivery], str | None] | None = None
 
 
 KINDS: dict[str, Kind] = {
@@ -75,7 +75,7 @@ def render_and_send(
         return settle(connection, delivery, DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
     if kind.suppressible and suppressed(held):
         return settle(connection, delivery, DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
-    reason = kind.unwanted(connection, delivery) if kind.unwanted else None
+    reason = kind.unwanted(held, delivery) if kind.unwanted else None
     if reason:
         return settle(connection, delivery, DeliveryStatus.CANCELLED, reason)
     if delivery.deadline_at is not None and clock.now() >= delivery.deadline_at:
