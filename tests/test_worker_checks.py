@@ -2,15 +2,18 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from press import create_app
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.distribution import senders, services
 from press.distribution.models import Delivery, DeliveryStatus, Distribution
-from press.distribution.worker import Worker
+from press.distribution.leases import claim, still_held
+from press.distribution.worker import PREPARE_AFTER, Worker, own_connection
 from press.extensions import db
 from press.releases import services as releases
 from press.releases.models import Release
@@ -159,3 +162,22 @@ def test_a_delivery_whose_handling_fails_is_tried_again_once_its_lease_runs_out(
     with app.app_context():
         retried = db.session.get(Delivery, calls[0])
         assert (retried.status, retried.attempts) == (DeliveryStatus.SENT, 2)
+
+
+def test_the_workers_own_connections_commit_each_statement_and_prepare_on_postgresql(app, mailing):
+    """Its statements are prepared on PostgreSQL; the pool gets each connection back planning afresh."""
+    with app.app_context():
+        with own_connection() as connection:
+            driver = connection.connection.dbapi_connection
+            claimed = claim(connection, "checker", 5, timedelta(minutes=5))
+            for delivery_id in claimed * 2:
+                assert still_held(connection, delivery_id, "checker") is not None
+            if connection.dialect.name == "postgresql":
+                assert driver.prepare_threshold == PREPARE_AFTER
+                prepared = connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+                assert any("FROM deliveries" in statement for statement in prepared), prepared
+            # Each statement committed as it ran: another connection sees the claim at once.
+            assert statuses(app, mailing["distribution_id"]) == {"sending": 5}
+        if db.engine.dialect.name == "postgresql":
+            assert driver.prepare_threshold is None, "back in the pool, its queries are planned afresh"
+        db.session.remove()
