@@ -370,6 +370,11 @@ class MailServer:
             return self._controller.port
         return self._requested_port
 
+    def app_settings(self, **overrides: Any) -> dict[str, Any]:
+        """The app's settings for sending here: this relay, no rate limit, the press office as sender."""
+        return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port, "PRESS_SEND_RATE_PER_MINUTE": 0,
+                "MAIL_DEFAULT_SENDER": "Northshire Press Office <press@northshire.example>"} | overrides
+
     def start(self) -> None:
         """Start listening in a background thread."""
         if self._controller is not None:

@@ -22,9 +22,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 2000
 
 @pytest.fixture
 def app_config(app_config, mail_server):
-    app_config.update(MAIL_SERVER=mail_server.host, MAIL_PORT=mail_server.port, PRESS_SEND_RATE_PER_MINUTE=0,
-                      MAIL_DEFAULT_SENDER="Northshire Press Office <press@northshire.example>")
-    return app_config
+    return app_config | mail_server.app_settings()
 
 
 @pytest.fixture

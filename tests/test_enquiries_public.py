@@ -20,9 +20,7 @@ EMBARGO = datetime(2024, 9, 4, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def app_config(app_config, mail_server):
-    app_config.update(MAIL_SERVER=mail_server.host, MAIL_PORT=mail_server.port, PRESS_SEND_RATE_PER_MINUTE=0,
-                      MAIL_DEFAULT_SENDER="Northshire Press Office <press@northshire.example>")
-    return app_config
+    return app_config | mail_server.app_settings()
 
 
 @pytest.fixture

@@ -25,10 +25,7 @@ def render_note(delivery: Delivery):
 
 @pytest.fixture
 def app_config(app_config, mail_server):
-    app_config.update(MAIL_SERVER=mail_server.host, MAIL_PORT=mail_server.port, PRESS_SMTP_TIMEOUT=2,
-                      PRESS_SEND_RATE_PER_MINUTE=0, PRESS_SMTP_CONNECTIONS=2,
-                      MAIL_DEFAULT_SENDER="Northshire Press Office <press@northshire.example>")
-    return app_config
+    return app_config | mail_server.app_settings(PRESS_SMTP_TIMEOUT=2, PRESS_SMTP_CONNECTIONS=2)
 
 
 @pytest.fixture(autouse=True)

@@ -21,10 +21,7 @@ from press.releases.models import Release
 
 @pytest.fixture
 def app_config(app_config, mail_server):
-    app_config.update(MAIL_SERVER=mail_server.host, MAIL_PORT=mail_server.port, PRESS_SEND_RATE_PER_MINUTE=0,
-                      PRESS_SMTP_CONNECTIONS=1, PRESS_SMTP_TIMEOUT=5,
-                      MAIL_DEFAULT_SENDER="Northshire Press Office <press@northshire.example>")
-    return app_config
+    return app_config | mail_server.app_settings(PRESS_SMTP_CONNECTIONS=1, PRESS_SMTP_TIMEOUT=5)
 
 
 @pytest.fixture

@@ -35,12 +35,7 @@ SETTLE_MS = 15_000
 @pytest.fixture
 def app_config(app_config: dict, mail_server: MailServer) -> dict:  # noqa: F811 - the imported fixture
     """Mail goes to the test's SMTP server, as fast as it will take it."""
-    return app_config | {
-        "MAIL_SERVER": mail_server.host,
-        "MAIL_PORT": mail_server.port,
-        "PRESS_SEND_RATE_PER_MINUTE": 0,
-        "MAIL_DEFAULT_SENDER": "Northshire Press Office <press@northshire.example>",
-    }
+    return app_config | mail_server.app_settings()
 
 
 @pytest.fixture
