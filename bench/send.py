@@ -457,7 +457,8 @@ def process_kind(pid: int, top: int) -> str:
     if pid == top:
         # `flask press worker --processes N` loads the app, then replaces itself with a small supervisor.
         return "supervisor" if b"press.distribution.processes" in command else "command"
-    return "worker" if b"\0--child" in command else "other"
+    # A child the supervisor has forked but not yet started as a worker still shows the supervisor's command.
+    return "worker" if b"\0--child" in command else "starting"
 
 
 def worker_environment(bench: Bench, port: int, connections: int | None) -> dict[str, str]:
@@ -515,7 +516,8 @@ def run_worker_command(bench: Bench, sink: Sink, expected: int, label: str, proc
                     rss, peak = memory_status(pid)
                     # Read each time: the command's process becomes the supervisor, whose peak starts afresh.
                     key = (pid, process_kind(pid, process.pid))
-                    run.peaks[key] = max(peak, run.peaks.get(key, 0.0))
+                    if key[1] != "starting":  # counted in the sum below, but becomes a worker a moment later
+                        run.peaks[key] = max(peak, run.peaks.get(key, 0.0))
                     total += rss
                     peaks += peak
                 run.together = max(run.together, peaks)
