@@ -6,6 +6,15 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from press.releases.contact_block import (
+    CONTACT_LEAD,
+    EMAIL,
+    LONGEST_LABEL_LINE,
+    PHONE,
+    contact_lead,
+    read_contact,
+)
+
 __all__ = ["ParsedRelease", "parse_release_docx", "parse_release_text"]
 
 
@@ -70,22 +79,12 @@ _HELP_PHRASE = re.compile(
     r"(?:if\s+(?:you(?:['’]re|\s+are)|anyone\s+is)\s+(?:worried|concerned)\b|if\s+you\s+(?:have\s+been\s+affected"
     r"|need\s+(?:help|support)|or\s+someone\s+you\s+know)\b|if\s+you\s+have\s+(?:any\s+)?concerns?\s+about\s+(?:a|the)"
     r"\s+(?:child|young|safety|welfare)|anyone\s+(?:who\s+is\s+)?(?:worried|concerned)\s+about\b)", re.I)
-_CONTACT_LEAD = re.compile(r"(?:for\b[^:\n]{0,60}?(?:\bcontact\b|:)|(?:for\s+)?(?:media|press)\s+(?:contacts?|enquiries"
-                           r"|inquiries|queries|office|officer|team)\b(?:\s+(?:please\s+)?contact\b)?\s*:?"
-                           r"|contacts?\s*(?::|$))", re.I)
-_PLAIN_CONTACT = re.compile(r"media|press|interview|contacts?\s*:", re.I)
-_FIELD = re.compile(r"(?:(name|contact\s+name)|(job\s+title|title|role|position))\s*[:|]\s*", re.I)
-_EMAIL = re.compile(r"(?<![\w.%+'-])(?:mailto:)?([\w.%+'-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,6})", re.I)
-_PHONE = re.compile(r"(?<![\d+])(?<!\d[ .-])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)\d(?:[ ().-]{0,2}\d){5,10}(?!\d)")
 _URL = re.compile(r"(?:https?://|www\.)\S")
 _LIST = re.compile(r"(?:[•·▪◦‣●○■□➢►✓\uf0b7]\s*|[-–—*+]\s+|\(?(\d{1,2})[.)]\s+)(?=\S)")  # group 1: a number
 _LIST_STARTS = frozenset("•·▪◦‣●○■□➢►✓\uf0b7-–—*+(0123456789")  # checked first: a set lookup is cheaper
 _ITEM = re.compile(r"- |\d{1,2}\. ")
-_CONNECTORS = frozenset("please call ring phone telephone tel t m e mob mobile email e-mail on or at via and by "
-                        "contact speak to direct line dl us the".split())
 _SPACES = {**dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000\t"), " "),
            **dict.fromkeys([*range(9), *range(14, 28), 31, 127, *map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad")])}
-_LONGEST_LABEL_LINE = 400  # longer lines are prose, so the label patterns never look at them
 
 
 def parse_release_text(text: str) -> ParsedRelease:
@@ -134,7 +133,7 @@ def _wrap_width(lines: list[str]) -> int | None:
 
 def _line_kind(line: str) -> str | None:
     """Whether a line is an ENDS marker ("end") or opens the notes, a helpline box or a media-contact block."""
-    text = line.strip() if len(line) <= _LONGEST_LABEL_LINE else ""
+    text = line.strip() if len(line) <= LONGEST_LABEL_LINE else ""
     if 3 <= len(text) <= 20 and (text.strip("-–—*~_[]().:# ").lower() in ("ends", "end") or text == "###"):
         return "end"
     if len(text) < 5 or text[0].lower() not in "abcefghimnpsw":
@@ -143,7 +142,7 @@ def _line_kind(line: str) -> str | None:
         return "notes"
     if _HELP_HEAD.match(text) or _HELP_PHRASE.match(text):
         return "helpline"
-    return "contact" if _CONTACT_LEAD.match(text) else None
+    return "contact" if CONTACT_LEAD.match(text) else None
 
 
 def _meta_pieces(line: str) -> dict[str, object] | None:
@@ -292,7 +291,7 @@ def _take_sections(lines: list[str], kinds: list[str | None], width: int | None,
             blocks[-1][1].append(line)
     blocks = [(kind, block) for kind, block in blocks if block]
     # "For more information, contact ..." is taken as the media contact only after ENDS and when nothing is plainer.
-    vague_ok = not strict and not any(kind == "contact" and _contact_lead(block[0].strip(), False)
+    vague_ok = not strict and not any(kind == "contact" and contact_lead(block[0].strip(), False)
                                       for kind, block in blocks)
     kept: list[str] = []
     i = 0
@@ -302,14 +301,14 @@ def _take_sections(lines: list[str], kinds: list[str | None], width: int | None,
         if kind == "notes":
             label = _NOTES.match(first)
             block, kind = ([first[label.end():]] if label and first[label.end():] else []) + block[1:], None
-        lead = _contact_lead(first, vague_ok) if kind == "contact" else None
+        lead = contact_lead(first, vague_ok) if kind == "contact" else None
         if lead and not (out.contact_name or out.contact_email or out.contact_phone):
             if len(block) == 1 and not first[lead.end():].strip(" :") and i < len(blocks):
                 block, i = block + blocks[i][1], i + 1
             while i < len(blocks) and len(blocks[i][1]) <= 3 and all(  # details set apart by a blank line
-                    len(x) < 200 and (_EMAIL.search(x) or _PHONE.search(x)) for x in blocks[i][1]):
+                    len(x) < 200 and (EMAIL.search(x) or PHONE.search(x)) for x in blocks[i][1]):
                 block, i = block + blocks[i][1], i + 1
-            state.leftover += _read_contact(block, out)
+            state.leftover += read_contact(block, out)
         elif kind == "helpline":
             content = block[1:] if _HELP_HEAD.match(first) else block
             if not content and i < len(blocks):
@@ -323,67 +322,11 @@ def _take_sections(lines: list[str], kinds: list[str | None], width: int | None,
     return kept
 
 
-def _contact_lead(line: str, vague_ok: bool) -> re.Match[str] | None:
-    """The label opening a media-contact block, if the line plainly starts one (or vaguely, with details)."""
-    lead = _CONTACT_LEAD.match(line) if len(line) <= _LONGEST_LABEL_LINE else None
-    if lead and (_PLAIN_CONTACT.search(lead.group()) or not line[lead.end():].strip(" :")
-                 or vague_ok and (_EMAIL.search(line) or _PHONE.search(line))):
-        return lead
-    return None
-
-
 def _helpline_follows(block: list[str]) -> bool:
     """Whether a block carries on a helpline box: a list, or a short line with a number or web address."""
     text = " ".join(block)
     return all(_list_marker(line.lstrip()) for line in block) or len(text) <= 200 and bool(
-        _PHONE.search(text) or _URL.search(text))
-
-
-def _read_contact(lines: list[str], out: ParsedRelease) -> list[str]:
-    """Fill the contact fields from a media-contact block and return the lines it could not place."""
-    leftover: list[str] = []
-    for raw in lines:
-        line = " ".join(raw.split())
-        rest = line[m.end():] if (m := _CONTACT_LEAD.match(line)) else line
-        if email := _EMAIL.search(rest):  # taken out first so digits in an address are not read as a phone
-            rest = rest[:email.start()] + "," + rest[email.end():]
-        if phone := _PHONE.search(rest):
-            rest = rest[:phone.start()] + "," + rest[phone.end():]
-        if len(line) > _LONGEST_LABEL_LINE or (email and out.contact_email) or (phone and out.contact_phone):
-            leftover.append(line)  # a second address or number is kept for the reviewer to place
-            continue
-        out.contact_email = email.group(1).lower() if email else out.contact_email
-        out.contact_phone = " ".join(phone.group().split()) if phone else out.contact_phone
-        label = _FIELD.match(rest)
-        attr = None if label is None else "contact_name" if label.group(1) else "contact_job_title"
-        if label and getattr(out, attr) is None and (value := _clean_chunk(rest[label.end():])):
-            setattr(out, attr, value)
-            continue
-        extra = []
-        for chunk in filter(None, map(_clean_chunk, re.split(r"[,;|()]| [-–—] ", rest))):
-            wordy = not any(c.isdigit() for c in chunk)
-            if out.contact_name is None and wordy and len(chunk.split()) <= 6:
-                out.contact_name = chunk
-            elif out.contact_job_title is None and wordy and len(chunk.split()) <= 12:
-                out.contact_job_title = chunk
-            else:
-                extra.append(chunk)
-        leftover += [", ".join(extra)] if extra else []
-    if leftover:
-        out.warnings.append("Some lines of the media contact were not recognised and were added to the notes to "
-                            "editors: " + "; ".join(f"“{x[:80]}”" for x in leftover))
-    return leftover
-
-
-def _clean_chunk(chunk: str) -> str:
-    """Strip linking words and labels such as 'or email' and 'Tel:' from the ends of a piece of a contact line."""
-    words = chunk.split()
-    while words and words[0].lower().strip(":.") in _CONNECTORS:
-        words.pop(0)
-    while words and words[-1].lower().strip(":.") in _CONNECTORS:
-        words.pop()
-    text = " ".join(words).strip(" :.-–<>[]\"'“”")
-    return text if any(c.isalpha() for c in text) else ""
+        PHONE.search(text) or _URL.search(text))
 
 
 def _paragraphs(block: list[str], width: int | None) -> list[str]:
