@@ -1,8 +1,9 @@
 """Extension objects, created without an app and bound in create_app()."""
 
+import flask_login
+from flask import current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -26,5 +27,22 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 mail = Mail()
 csrf = CSRFProtect()
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login's, with session protection kept for sessions that can sign someone in.
+
+    "Strong" protection empties a session whose browser no longer matches the one that signed in. An
+    anonymous visitor's session holds only a form token: there is nothing to guard, and emptying it
+    anyway rewrote their cookie on every staff page they opened.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", flask_login.COOKIE_NAME)
+        if "_user_id" not in session and remember not in request.cookies:
+            return False
+        return super()._session_protection_failed()
+
+
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)

@@ -157,3 +157,20 @@ def test_an_anonymous_visitors_session_cookie_is_written_once(csrf_app):
         assert response.headers.getlist("Set-Cookie") == [], url
         assert "no-store" not in response.headers.get("Cache-Control", ""), url
 
+
+
+def test_the_sign_in_page_leaves_an_anonymous_visitors_session_alone(csrf_app):
+    client = csrf_app.test_client()
+    first = client.get("/staff/login")
+    assert any(cookie.startswith("press_session=") for cookie in first.headers.getlist("Set-Cookie"))
+    for _ in range(2):
+        again = client.get("/staff/login")
+        assert again.status_code == 200
+        assert again.headers.getlist("Set-Cookie") == [], "nothing to protect, so nothing rewritten"
+
+
+def test_a_signed_in_session_used_from_another_browser_is_emptied(client, manager):
+    assert client.get("/staff/releases/").status_code == 200  # the browser that signed in
+    stolen = client.get("/staff/releases/", headers={"User-Agent": "Another browser"})
+    assert stolen.status_code == 302 and "/staff/login" in stolen.headers["Location"]
+    assert client.get("/staff/releases/").status_code == 302, "the session was emptied, not just refused once"
