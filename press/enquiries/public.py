@@ -89,8 +89,12 @@ def token_problem(error: CSRFError) -> Response:
     return posted_again(TOKEN_PROBLEM, 400)
 
 
+# On the blueprint rather than the view, so the limit is checked once per request, not twice; the form
+# is the blueprint's only POST.
+limiter.limit(enquiry_limit, methods=["POST"], on_breach=too_many_requests)(bp)
+
+
 @bp.route("/enquiries/new", methods=["GET", "POST"])
-@limiter.limit(enquiry_limit, methods=["POST"], on_breach=too_many_requests)
 def new():
     form = PublicEnquiryForm()
     if request.method == "GET":
