@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_migrations(app)
     mail.init_app(app)
     csrf.init_app(app)
-    login_manager.init_app(app, add_context_processor=False)  # templating gives pages a lazy current_user
+    login_manager.init_app(app)
     limiter.init_app(app)
 
     from press import database, security, templating

@@ -1,6 +1,7 @@
 """Response headers and error pages that every response gets, errors included."""
 
-from flask import Flask, Response, abort, g, render_template, request
+from flask import Flask, Response, abort, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -40,11 +41,8 @@ def add_security_headers(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    # Staff pages can show embargoed text: no browser or proxy may keep a copy. So can any page that
-    # looked at who is signed in; one that never did shows nothing personal, and loading the user just
-    # to ask would make Flask-Login rewrite an anonymous visitor's session cookie on every response.
-    user = g.get("_login_user")
-    if request.path.startswith("/staff") or (user is not None and user.is_authenticated):
+    # Staff pages can show embargoed text: no browser or proxy may keep a copy.
+    if request.path.startswith("/staff") or current_user.is_authenticated:
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)
         headers.pop("Last-Modified", None)

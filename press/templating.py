@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime
 
 from flask import Flask, current_app
-from flask_login import current_user
 
 from press import uktime
 from press.releases.rendering import plain_text, render_markdown
@@ -38,9 +37,6 @@ def site_context() -> dict:
     return {
         "organisation": current_app.config["PRESS_ORGANISATION"],
         "base_url": current_app.config["PRESS_BASE_URL"].rstrip("/"),
-        # Flask-Login's own context would load the user for every page; the proxy loads them only on the pages
-        # that ask (staff pages), so public pages never touch an anonymous visitor's session.
-        "current_user": current_user,
     }
 
 
