@@ -119,3 +119,12 @@ def test_no_route_fails_on_hostile_input_for_a_manager(app, client, office):
     # Signing out would end the sweep's session; it takes no input to go wrong on.
     failures = sweep(app, client, office, skip={"accounts.logout"})
     assert not failures, "\n".join(failures)
+
+
+def test_no_route_fails_on_hostile_input_for_a_press_officer(app, client, office, make_user, auth):
+    make_user("staff", email="officer@council.example")
+    auth.logout()
+    auth.login("officer@council.example")
+    assert client.get("/staff/enquiries/export.csv").status_code == 403
+    failures = sweep(app, client, office, skip={"accounts.logout"})
+    assert not failures, "\n".join(failures)
