@@ -35,6 +35,15 @@ class Share:
     connections: int
     rate_per_minute: int
 
+    def argument(self) -> str:
+        """The share as the --share argument of a child or a supervisor."""
+        return f"--share={self.connections}:{self.rate_per_minute}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Share":
+        connections, rate_per_minute = text.split(":", 1)
+        return cls(int(connections), int(rate_per_minute))
+
 
 def split(total: int, parts: int) -> list[int]:
     """Divide a whole number into `parts` whole numbers as even as can be, the larger ones first."""
@@ -159,7 +168,7 @@ class Supervisor:
         results_read, results_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
         command = [sys.executable, "-m", MODULE, "--child", "--app", self.import_path or "",
-                   f"--share={share.connections}:{share.rate_per_minute}",
+                   share.argument(),
                    f"--results-fd={results_write}", f"--lifeline-fd={lifeline_read}"]
         if self.once:
             command.append("--once")
@@ -213,7 +222,7 @@ def replace_process(import_path: str | None, plan: list[Share], once: bool) -> N
     the supervisor's handler instead of killing the process with children about to start.
     """
     arguments = [sys.executable, "-m", MODULE, "--app", import_path or ""]
-    arguments += [f"--share={share.connections}:{share.rate_per_minute}" for share in plan]
+    arguments += [share.argument() for share in plan]
     if once:
         arguments.append("--once")
     sys.stdout.flush()
@@ -232,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results-fd", type=int)
     parser.add_argument("--lifeline-fd", type=int)
     options = parser.parse_args(argv)
-    plan = [Share(*(int(part) for part in share.split(":", 1))) for share in options.share]
+    plan = [Share.parse(share) for share in options.share]
     if options.child:
         run_child(options.app or None, plan[0], options.once, options.results_fd, options.lifeline_fd)
         return 0
