@@ -12,7 +12,7 @@ import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from press.contacts import csvimport
+from press.contacts import cells
 from press.contacts.csvimport import (
     ALL_FIELDS, CONTACT_FIELDS, FIELD_LABELS, LAWFUL_BASES, ContactRow, CsvTable, ImportFileError, ImportPlan,
     RowProblem, clean_rows, guess_mapping, read_csv, report_csv,
@@ -542,7 +542,7 @@ def test_fast_email_check_agrees_with_email_validator():
             expected = validate_email(address, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
             expected = ""
-        assert csvimport._normalise_email(address)[0] == expected, address
+        assert cells.normalise_email(address)[0] == expected, address
 
 
 # --- Phones ------------------------------------------------------------------------------------------------
@@ -626,9 +626,9 @@ def test_fast_uk_phone_path_agrees_with_phonenumbers():
         digits = str(rng.randint(10**7, 10**10 - 1))
         text = rng.choice(shapes).format(" ".join([digits[:4], digits[4:]]))
         number = phonenumbers.parse(text, "GB")
-        valid = phonenumbers.is_valid_number(number) or csvimport._fictional(number)
+        valid = phonenumbers.is_valid_number(number) or cells._fictional(number)
         expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if valid else ""
-        assert csvimport._parse_phone(text) == (expected, ""), text
+        assert cells._parse_phone(text) == (expected, ""), text
 
 
 # --- Other fields ------------------------------------------------------------------------------------------
