@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from press.mailcatcher import MAX_MESSAGE_SIZE, MailCatcher, list_messages, message_parts, read_message
+from press.mailbox import list_messages, message_parts, read_message
+from press.mailcatcher import MAX_MESSAGE_SIZE, MailCatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40

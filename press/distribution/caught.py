@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, abort, current_app, render_template
 
 from press.accounts.access import staff_required
-from press.mailcatcher import list_messages, message_parts, read_message
+from press.mailbox import list_messages, message_parts, read_message
 
 bp = Blueprint("caught_mail", __name__, url_prefix="/staff/mail")
 

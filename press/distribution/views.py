@@ -22,7 +22,7 @@ from press.distribution.models import Distribution
 from press.distribution.outbox import enqueue
 from press.extensions import db
 from press.links import absolute_url
-from press.mailcatcher import message_parts
+from press.mailbox import message_parts
 from press.releases.models import Release, Status
 
 bp = Blueprint("distribution", __name__, url_prefix="/staff")
