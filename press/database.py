@@ -1,14 +1,18 @@
 """Database helpers shared by every area: the UTC column type, SQLite settings, and id limits."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import Connection, DateTime, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
 # Ids are 32-bit integers on PostgreSQL; a larger number can never be a row, and would be a database error.
 MAX_ID = 2**31 - 1
+# Runs of a statement after which psycopg prepares it, within prepared_statements().
+PREPARE_AFTER = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -42,6 +46,26 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG0
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@contextmanager
+def prepared_statements(connection: Connection) -> Iterator[Connection]:
+    """Let PostgreSQL keep the plans of the statements run in the block, on a connection held throughout it.
+
+    The app plans every PostgreSQL query afresh (see config.py). Paths that run the same few statements,
+    each finding rows by key, over and over (the worker's, an enquiry's submission) turn preparing on
+    while they hold the connection, and off again before the pool can hand it to anything else. A
+    connection keeps what it prepared until a transaction on it is rolled back. SQLite is left alone.
+    """
+    driver = connection.connection.dbapi_connection
+    prepares = hasattr(driver, "prepare_threshold")  # psycopg's
+    if prepares:
+        driver.prepare_threshold = PREPARE_AFTER
+    try:
+        yield connection
+    finally:
+        if prepares:
+            driver.prepare_threshold = None
 
 
 def listen_sqlite(engine: Engine) -> None:

@@ -4,9 +4,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from press.contacts import services as contacts
+from press.database import PREPARE_AFTER
 from press.distribution.models import Delivery
 from press.distribution.worker import Worker
 from press.enquiries import services
@@ -183,6 +184,39 @@ def test_an_smtp_outage_delays_the_emails_but_keeps_the_enquiry(app, client, off
 def test_confirmation_links_cannot_be_guessed(client, office):
     assert client.get("/enquiries/sent/1").status_code == 404
     assert client.get("/enquiries/sent/not-a-token").status_code == 404
+
+
+def test_submissions_prepare_their_writes_on_postgresql_and_give_the_connection_back_planning_afresh(
+        app, client, office):
+    seen = []  # (driver connection, its prepare_threshold) as each enquiry was written
+
+    def watch(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001 - the event's signature
+        if statement.startswith("INSERT INTO enquiries "):
+            driver = conn.connection.dbapi_connection
+            seen.append((driver, getattr(driver, "prepare_threshold", "not on SQLite")))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        for n in range(2 + PREPARE_AFTER):
+            response = client.post("/enquiries/new", data=answers(email=f"reporter{n}@gazette.example"))
+            assert response.status_code == 303
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert len(seen) == 2 + PREPARE_AFTER
+    if engine.dialect.name == "postgresql":
+        assert {threshold for _, threshold in seen} == {PREPARE_AFTER}
+        drivers = list({id(driver): driver for driver, _ in seen}.values())
+        assert all(driver.prepare_threshold is None for driver in drivers), "back in the pool, planned afresh"
+        prepared = []
+        for driver in drivers:  # idle in the pool; a rollback would discard what it prepared, so commit
+            prepared += [row[0] for row in driver.execute("SELECT statement FROM pg_prepared_statements")]
+            driver.commit()
+        assert any(statement.startswith("INSERT INTO enquiries ") for statement in prepared), prepared
+    else:
+        assert {threshold for _, threshold in seen} == {"not on SQLite"}
+    assert len(enquiries(app)) == 2 + PREPARE_AFTER
 
 
 def test_references_run_on_within_the_year_and_restart_each_year(app, office, make_enquiry, frozen_clock):

@@ -10,10 +10,11 @@ from sqlalchemy import text
 from press import create_app
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
+from press.database import PREPARE_AFTER
 from press.distribution import senders, services
 from press.distribution.models import Delivery, DeliveryStatus, Distribution
 from press.distribution.leases import claim, still_held
-from press.distribution.worker import PREPARE_AFTER, Worker, own_connection
+from press.distribution.worker import Worker, own_connection
 from press.extensions import db
 from press.releases import services as releases
 from press.releases.models import Release

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from press.database import prepared_statements
 from press.distribution.leases import claim, give_back, load_claimed, renew
 from press.distribution.outbox import anything_due, expire_overdue
 from press.distribution.senders import render_and_send
@@ -23,8 +24,6 @@ from press.extensions import db
 
 log = logging.getLogger(__name__)
 
-# Runs of a statement after which psycopg prepares it on a worker's connection.
-PREPARE_AFTER = 2
 # Deliveries a sender takes at a time: loaded for building in one query, then checked and sent one by one.
 CHUNK = 4
 
@@ -33,20 +32,12 @@ CHUNK = 4
 def own_connection() -> Iterator[Connection]:
     """A connection held for a thread's life, in autocommit: each statement on it is its own transaction.
 
-    The app plans every PostgreSQL query afresh (see config.py), but the worker runs the same few
-    statements, each finding rows by key, for every message; on its own connections they are prepared
-    after a few runs, which saves the server planning them each time.
+    The worker runs the same few statements, each finding rows by key, for every message, so they are
+    prepared on its own connections.
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        driver = connection.connection.dbapi_connection
-        prepares = hasattr(driver, "prepare_threshold")  # psycopg's; SQLite has nothing like it
-        if prepares:
-            driver.prepare_threshold = PREPARE_AFTER
-        try:
+        with prepared_statements(connection):
             yield connection
-        finally:
-            if prepares:
-                driver.prepare_threshold = None  # back to the app's setting before the pool has it again
 
 
 def sweep_overdue() -> None:
