@@ -110,7 +110,7 @@ class Enquiry(db.Model):
     channel: Mapped[str] = mapped_column(String(10), default=Channel.WEB)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     journalist_name: Mapped[str] = mapped_column(String(200))
-    outlet: Mapped[str] = mapped_column(String(200), default="", index=True)
+    outlet: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     kind: Mapped[str] = mapped_column(String(20))
