@@ -1,4 +1,4 @@
-"""Database helpers shared by every area: the UTC column type, SQLite settings, and id limits."""
+"""Database helpers shared by every area: the UTC column type, SQLite settings, id limits and prepared statements."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
