@@ -158,7 +158,6 @@ def test_an_anonymous_visitors_session_cookie_is_written_once(csrf_app):
         assert "no-store" not in response.headers.get("Cache-Control", ""), url
 
 
-
 def test_the_sign_in_page_leaves_an_anonymous_visitors_session_alone(csrf_app):
     client = csrf_app.test_client()
     first = client.get("/staff/login")

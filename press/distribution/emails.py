@@ -128,8 +128,10 @@ def distribution_missed(delivery: Delivery) -> EmailMessage:
 
 
 def unwanted(held: Row, delivery: Delivery) -> str | None:
-    """Why a release email must not go now, from the worker's fresh read of its claim (leases.still_held):
-    its distribution was cancelled or the release withdrawn."""
+    """Why a release email must not go now: its distribution was cancelled or the release withdrawn.
+
+    Read from the worker's fresh read of its claim (leases.still_held), so no query of its own.
+    """
     if held.distribution_id is None or held.cancelled_at is not None:
         return "Cancelled before it was sent."
     if held.release_status != Status.FINAL:
