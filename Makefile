@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TEST_ARGS ?=
 
-.PHONY: run test setup browser-deps services bench bench-deps clean
+.PHONY: run test setup browser-deps fault-deps services bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +20,10 @@ browser-deps:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
+# libfaketime, for the tests of a worker on a host whose clock is wrong.
+fault-deps:
+	command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime)
+
 # The services the tests use, started if they are not already running.
 services:
 	pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -31,7 +35,7 @@ services:
 run: setup
 	$(PY) scripts/run.py
 
-test: setup browser-deps services
+test: setup browser-deps fault-deps services
 	$(PY) -m pytest $(TEST_ARGS)
 
 # Postfix's smtp-sink, a fast C SMTP sink for the send benchmark; the mail service itself is not started.

@@ -10,8 +10,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from press import clock, uktime
+from press import clock, database_errors, uktime
 from press.accounts import services as accounts
 from press.accounts.models import Role
 from press.contacts import importing as contact_imports
@@ -20,7 +21,7 @@ from press.contacts.services import lists_named
 from press.demo import load_demo
 from press.distribution import services as distribution_services
 from press.distribution.processes import replace_process, shares
-from press.distribution.worker import Worker
+from press.distribution.worker import Worker, configure_logging
 from press.enquiries import retention
 from press.extensions import db
 from press.releases import importing, services as releases
@@ -128,11 +129,20 @@ def worker(once: bool, processes: int | None) -> None:
     if len(plan) < wanted:
         click.echo(f"Running {len(plan)} process(es): each needs a connection and a share of the rate.", err=True)
     if len(plan) == 1:
+        configure_logging()
         runner = Worker(current_app._get_current_object())
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())
         signal.signal(signal.SIGINT, lambda *_: runner.stop())
-        handled = runner.run(once=once)
+        try:
+            handled = runner.run(once=once)
+        except SQLAlchemyError as error:
+            # Not an outage, which the worker waits out, but a database it can never use as set up.
+            cause = database_errors.plain_cause(error)
+            raise click.ClickException(f"The worker cannot use the database ({cause}). Check DATABASE_URL and "
+                                       "that `flask db upgrade` has been run.") from None
         click.echo(f"{handled} deliveries handled")
+        if runner.gave_up:
+            raise click.ClickException("The database was unavailable for too long; run the worker again later.")
         return
     info = click.get_current_context().ensure_object(ScriptInfo)
     if info.create_app is not None:

@@ -1,11 +1,14 @@
-"""Database helpers shared by every area: the UTC column type, SQLite settings, id limits and prepared statements."""
+"""Database helpers for every area: UTC times, random values, SQLite settings, ids, outages, prepared statements."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, DateTime, event
+from sqlalchemy import Connection, DateTime, String, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
@@ -38,6 +41,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class random_hex(FunctionElement):  # noqa: N801 - named as SQL functions are
+    """32 random hex digits made by the database, for rows written many at a time by INSERT ... SELECT."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(random_hex, "sqlite")
+def _random_hex_sqlite(element, compiler, **kw) -> str:
+    # SQLite's randomness comes from a ChaCha20 generator seeded by the operating system.
+    return "lower(hex(randomblob(16)))"
+
+
+@compiles(random_hex, "postgresql")
+def _random_hex_postgresql(element, compiler, **kw) -> str:
+    # gen_random_uuid() (core since PostgreSQL 13) draws from the server's strong random source.
+    return "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"
+
+
 def configure_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     """Turn on WAL, foreign keys and a busy timeout for every new SQLite connection."""
     cursor = dbapi_connection.cursor()
@@ -66,6 +88,35 @@ def prepared_statements(connection: Connection) -> Iterator[Connection]:
     finally:
         if prepares:
             driver.prepare_threshold = None
+
+
+# SQLite's answers that mean "not now" (a full disk, a lock held too long, a file that cannot be read or
+# written) rather than a fault in the statement; the rest (no such table, a constraint) are not passing.
+SQLITE_PASSING = ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN",
+                  "SQLITE_PROTOCOL", "SQLITE_NOMEM", "SQLITE_READONLY")
+# PostgreSQL's SQLSTATE classes of the same kind: connection lost (08), out of resources such as disk (53),
+# shut down or starting up (57), serialisation and deadlock (40), and I/O errors (58).
+POSTGRES_PASSING = ("08", "53", "57", "40", "58")
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a database error means the database is away or refusing writes for now, so waiting and trying
+    again will do; False for errors that no wait will mend (a missing table, a refused login, a bug)."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return True  # no connection free in the pool in time
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    sqlite_name = getattr(original, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name.startswith(SQLITE_PASSING)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(POSTGRES_PASSING)
+    # psycopg gives no SQLSTATE when it could not reach the server at all.
+    return isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError))
 
 
 def listen_sqlite(engine: Engine) -> None:

@@ -16,7 +16,9 @@ from press import clock, create_app
 from press.accounts import services as accounts
 from press.extensions import db
 from press.releases import services as releases
-from tests.mailserver import mail_server, mail_server_factory  # noqa: F401 - fixtures for every test
+from tests.disks import small_disk  # noqa: F401 - fixtures for every test
+from tests.mailserver import mail_server, mail_server_factory  # noqa: F401
+from tests.pgserver import own_postgres  # noqa: F401
 
 PASSWORD = "correct horse battery staple"
 

@@ -8,7 +8,8 @@ In a test::
         assert mail_server.by_recipient()["jane@news.test"] == 1
 
     mail_server.reply_for("jane@news.test", 451, "4.3.0 Temporary failure", times=2)
-    mail_server.drop_after(5)
+    mail_server.drop_after(5)                 # abort at the 6th DATA command, before the message
+    mail_server.hang_up_after_data(0)         # take the next message whole, then hang up before its 250
     mail_server.stall(30, at="rcpt")
 
 As a process (for tests that SIGKILL other processes, and for the benchmark)::
@@ -293,7 +294,10 @@ class _Hooks:
         """Take the message after any stall and accept delay: record it, or refuse it in strict mode."""
         await self._server._pause("data")
         connection_id = smtp.connection_id if isinstance(smtp, _MisbehavingSMTP) else 0
-        return self._server._take_message(envelope, connection_id)
+        reply = self._server._take_message(envelope, connection_id)
+        if reply.startswith("250") and smtp.transport is not None and self._server._take_hang_up():
+            smtp.transport.abort()
+        return reply
 
 
 class _Controller(SMTPController):
@@ -357,7 +361,9 @@ class MailServer:
         self._last_connection_id = 0
         self._rules: list[_ReplyRule] = []
         self._drop_countdown: int | None = None
+        self._hang_up_countdown: int | None = None
         self._stall: tuple[Stage, float] | None = None
+        self._paused: collections.Counter[Stage] = collections.Counter()
         self._accept_delay = 0.0
         self.accept_delay = accept_delay
 
@@ -510,6 +516,28 @@ class MailServer:
         with self._condition:
             self._drop_countdown = n
 
+    def hang_up_after_data(self, n: int = 0) -> None:
+        """After n more accepted messages, take the next one whole and hang up before answering it, once.
+
+        The message counts as arrived (a relay that queued it and then lost the connection), but the
+        client never hears the 250, so it must try again: the second copy shows what a retry sends.
+        """
+        if n < 0:
+            raise ValueError("n must not be negative")
+        with self._condition:
+            self._hang_up_countdown = n
+
+    def paused_at(self, stage: Stage) -> int:
+        """How many sessions are waiting in a stall at `stage` right now."""
+        with self._condition:
+            return self._paused[stage]
+
+    def wait_until_paused(self, stage: Stage, timeout: float = 10) -> None:
+        """Block until some session is waiting in a stall at `stage`; TimeoutError otherwise."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: self._paused[stage] > 0, timeout):
+                raise TimeoutError(f"no session stalled at {stage} within {timeout}s")
+
     def stall(self, seconds: float, at: Stage = "data") -> None:
         """Delay the reply at one stage (banner, MAIL, RCPT or end of DATA) by `seconds`; stall(0) stops.
 
@@ -540,6 +568,7 @@ class MailServer:
         with self._condition:
             self._rules.clear()
             self._drop_countdown = None
+            self._hang_up_countdown = None
             self._stall = None
             self._accept_delay = 0.0
 
@@ -559,7 +588,14 @@ class MailServer:
             if stage == "data":
                 seconds += self._accept_delay
         if seconds:
-            await asyncio.sleep(seconds)
+            with self._condition:
+                self._paused[stage] += 1
+                self._condition.notify_all()
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                with self._condition:
+                    self._paused[stage] -= 1
 
     def _rule_for(self, address: str) -> _ReplyRule | None:
         """The newest live reply rule matching the recipient, its use counted."""
@@ -579,6 +615,16 @@ class MailServer:
             if self._drop_countdown == 0:
                 self._drop_countdown = None
                 return True
+            return False
+
+    def _take_hang_up(self) -> bool:
+        """Whether to hang up on the message just taken instead of answering it; it happens once."""
+        with self._condition:
+            if self._hang_up_countdown == 0:
+                self._hang_up_countdown = None
+                return True
+            if self._hang_up_countdown:
+                self._hang_up_countdown -= 1
             return False
 
     def _take_message(self, envelope: Envelope, connection_id: int) -> str:

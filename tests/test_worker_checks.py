@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from press import create_app
+from press import clock, create_app
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.database import PREPARE_AFTER
@@ -54,19 +54,25 @@ def elsewhere(app, change) -> None:
     thread.join()
 
 
-def after_first_message(monkeypatch, app, change) -> None:
-    """Make ``change`` elsewhere once the worker has built its first release email, the rest still in hand."""
+def while_building(monkeypatch, app, change, message: int) -> None:
+    """Make ``change`` elsewhere while the worker builds its ``message``-th release email (1 for the first)."""
     kind = senders.KINDS["release"]
     calls = []
 
     def render(delivery):
-        message = kind.render(delivery)
-        if not calls:
-            elsewhere(app, change)
+        built = kind.render(delivery)
         calls.append(delivery.id)
-        return message
+        if len(calls) == message:
+            elsewhere(app, change)
+        return built
 
-    monkeypatch.setitem(senders.KINDS, "release", senders.Kind(render, kind.suppressible, kind.unwanted))
+    monkeypatch.setitem(senders.KINDS, "release",
+                        senders.Kind(render, kind.suppressible, kind.unwanted, kind.current))
+
+
+def after_first_message(monkeypatch, app, change) -> None:
+    """Make ``change`` elsewhere once the first release email has gone, as the next is built; the rest in hand."""
+    while_building(monkeypatch, app, change, message=2)
 
 
 def statuses(app, distribution_id) -> dict[str, int]:
@@ -93,6 +99,16 @@ def test_a_distribution_cancelled_mid_batch_stops_after_the_message_in_flight(ap
     assert statuses(app, mailing["distribution_id"]) == {"sent": 1, "cancelled": 4}
 
 
+def test_a_distribution_cancelled_while_a_message_is_built_stops_that_message_too(app, mailing, mail_server,
+                                                                                   monkeypatch):
+    """Everything that can stop a message is read after it is built and just before DATA."""
+    while_building(monkeypatch, app, lambda session: services.cancel_distribution(
+        session, session.get(Distribution, mailing["distribution_id"]), by=None), message=1)
+    Worker(app).run(once=True)
+    assert mail_server.messages == []
+    assert statuses(app, mailing["distribution_id"]) == {"cancelled": 5}
+
+
 def test_a_release_withdrawn_mid_batch_stops_after_the_message_in_flight(app, mailing, mail_server, monkeypatch):
     after_first_message(monkeypatch, app, lambda session: releases.withdraw_release(
         session, session.get(Release, mailing["release_id"]), kind="removed", reason="Error", by=None))
@@ -109,6 +125,15 @@ def test_a_correction_made_while_sending_reaches_the_next_message(app, mailing, 
                                                                   key=lambda m: m.message["To"])]
     assert subjects[0] == "Library opens on Monday", "the message already being built keeps what it had"
     assert subjects[1:] == ["Library opens on Tuesday"] * 4
+
+
+def test_a_correction_made_while_a_message_is_built_reaches_that_message(app, mailing, mail_server, monkeypatch):
+    """The check before DATA sees the release has a newer version, so the message is built again."""
+    while_building(monkeypatch, app, lambda session: releases.update_release(
+        session, session.get(Release, mailing["release_id"]), by=None, headline="Library opens on Tuesday"),
+        message=1)
+    Worker(app).run(once=True)
+    assert [received.message["Subject"] for received in mail_server.messages] == ["Library opens on Tuesday"] * 5
 
 
 def test_leases_are_renewed_while_a_slow_rate_works_through_them(app, mailing, mail_server, build_app):
@@ -144,11 +169,11 @@ def test_a_delivery_whose_handling_fails_is_tried_again_once_its_lease_runs_out(
     real = senders.still_held
     calls = []
 
-    def flaky(connection, delivery_id, worker):
+    def flaky(connection, delivery_id, worker, now):
         calls.append(delivery_id)
         if len(calls) == 1:
-            raise RuntimeError("the database went away for a moment")
-        return real(connection, delivery_id, worker)
+            raise RuntimeError("something unforeseen went wrong")
+        return real(connection, delivery_id, worker, now)
 
     monkeypatch.setattr(senders, "still_held", flaky)
     Worker(app).run(once=True)
@@ -167,9 +192,10 @@ def test_the_workers_own_connections_commit_each_statement_and_prepare_on_postgr
     with app.app_context():
         with own_connection() as connection:
             driver = connection.connection.dbapi_connection
-            claimed = claim(connection, "checker", 5, timedelta(minutes=5))
+            now = clock.now()
+            claimed = claim(connection, "checker", 5, timedelta(minutes=5), now)
             for delivery_id in claimed * 2:
-                assert still_held(connection, delivery_id, "checker") is not None
+                assert still_held(connection, delivery_id, "checker", now) is not None
             if connection.dialect.name == "postgresql":
                 assert driver.prepare_threshold == PREPARE_AFTER
                 prepared = connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()

@@ -109,8 +109,9 @@ class Workers:
         self.server = server
         self.started: list[tuple[subprocess.Popen, Path]] = []
 
-    def start(self, *args: str, **settings: int) -> subprocess.Popen:
-        """Start one worker; its output goes to a file, read with output()."""
+    def start(self, *args: str, prefix: tuple[str, ...] = (), **settings: int | str) -> subprocess.Popen:
+        """Start one worker (under `prefix`, such as faketime, if given); its output goes to a file, read with
+        output()."""
         env = dict(os.environ)
         env.update({
             "FLASK_APP": "app.py",
@@ -129,8 +130,9 @@ class Workers:
         env.update({name: str(value) for name, value in settings.items()})
         log = self.directory / f"worker-{len(self.started)}.log"
         with log.open("wb") as output:
-            process = subprocess.Popen([sys.executable, "-m", "flask", "press", "worker", *args], cwd=ROOT, env=env,
-                                       stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+            command = [*prefix, sys.executable, "-m", "flask", "press", "worker", *args]
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                       stderr=subprocess.STDOUT)
         self.started.append((process, log))
         return process
 

@@ -9,13 +9,13 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from flask import current_app, render_template
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from press import clock, uktime
 from press.contacts.models import Contact
 from press.contacts.services import unsubscribe_token
+from press.distribution.leases import RELEASE_VERSION
 from press.distribution.messages import build_message, mailbox
 from press.distribution.models import Delivery, Distribution
 from press.distribution.services import access_token
@@ -25,7 +25,7 @@ from press.releases import files
 from press.releases.models import Release, Status
 
 # A worker's session keeps the release it is sending between messages; it is reloaded at once when the
-# release changes (an edit, an attachment), and at least this often for anything the version does not show.
+# release changed (an edit, an attachment), and at least this often for anything the version does not show.
 RELEASE_CACHE_SECONDS = 30.0
 
 
@@ -127,54 +127,61 @@ def distribution_missed(delivery: Delivery) -> EmailMessage:
     )
 
 
-def unwanted(held: Row, delivery: Delivery) -> str | None:
+def unwanted(held: Row, delivery: Delivery) -> str | None:  # noqa: ARG001 - the kind's check takes both
     """Why a release email must not go now: its distribution was cancelled or the release withdrawn.
 
-    Read from the worker's fresh read of its claim (leases.still_held), so no query of its own.
+    Read from the worker's last read of its claim before DATA (leases.still_held), so no query of its own.
     """
     if held.distribution_id is None or held.cancelled_at is not None:
         return "Cancelled before it was sent."
     if held.release_status != Status.FINAL:
         return "Not sent: the release was withdrawn."
-    # Every change to a release updates it or adds to its history, so this names the version being sent.
-    keep_while_unchanged(db.session, delivery.distribution_id,
-                         (held.release_id, held.release_updated_at, held.release_change))
     return None
+
+
+def current(held: Row, delivery: Delivery) -> bool:
+    """Whether the message was built from the release as the database has it now (else it is built again).
+
+    Every change to a release updates it or adds to its history, so these three columns name its version.
+    """
+    entry = _kept(db.session).get(delivery.distribution_id)
+    if entry is not None and entry.version == (held.release_id, held.release_updated_at, held.release_change):
+        return True
+    if entry is not None:
+        entry.loaded_at = float("-inf")  # reloaded at once
+    return False
 
 
 @dataclass
 class KeptRelease:
-    """A distribution's release as one session keeps it between messages, with the version it was checked at."""
+    """A distribution's release as one session keeps it between messages, with the version it was loaded at."""
 
+    release: Release
     version: tuple
-    checked_at: float
-    release: Release | None = None
+    loaded_at: float
 
 
 def _kept(session: Session) -> dict[int, KeptRelease]:
     return session.info.setdefault("kept_releases", {})
 
 
-def keep_while_unchanged(session: Session, distribution_id: int, version: tuple) -> None:
-    """Forget a kept release once its version moved on, or after RELEASE_CACHE_SECONDS, so it is reloaded."""
+def kept_release(session: Session, distribution_id: int) -> Release:
+    """The release a distribution sends, loaded with its attachments and contact and then kept a while.
+
+    It is loaded again once the worker finds its version moved on (current()), and at least every
+    RELEASE_CACHE_SECONDS for what the version does not show, such as the media contact's details.
+    """
     kept = _kept(session)
     entry = kept.get(distribution_id)
-    now = time.monotonic()
-    if entry is not None and entry.version == version and now - entry.checked_at < RELEASE_CACHE_SECONDS:
-        return
-    kept[distribution_id] = KeptRelease(version, now)
-    if session.identity_map.get(identity_key(Release, version[0])) is not None:
+    if entry is not None and time.monotonic() - entry.loaded_at < RELEASE_CACHE_SECONDS:
+        return entry.release
+    if entry is not None:
         # The release, its attachments and its media contact all come from the database again.
         session.expire_all()
-
-
-def kept_release(session: Session, distribution_id: int) -> Release:
-    """The release a distribution sends, loaded once with its attachments and contact and then kept."""
-    entry = _kept(session).get(distribution_id)
-    if entry is not None and entry.release is not None:
-        return entry.release
-    release = session.get(Distribution, distribution_id).release
+    release_id = session.scalar(select(Distribution.release_id).where(Distribution.id == distribution_id))
+    # The version is read first: an edit made between the two reads shows as a newer version, not an older.
+    version = tuple(session.execute(RELEASE_VERSION, {"release_id": release_id}).one())
+    release = session.get(Release, release_id)
     _ = list(release.attachments), release.contact.name
-    if entry is not None:
-        entry.release = release
+    kept[distribution_id] = KeptRelease(release, version, time.monotonic())
     return release

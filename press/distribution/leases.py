@@ -5,6 +5,8 @@ transaction: a claim, a renewal or an outcome is durable as soon as it returns. 
 once, since a worker runs them for every message and building one costs more than running it.
 """
 
+import threading
+import time
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, Row, Update, and_, bindparam, func, select, u
 from sqlalchemy.orm import Session
 
 from press import clock
+from press.database import UTCDateTime
 from press.contacts.models import Contact
 from press.distribution.models import Delivery, DeliveryStatus, Distribution
 from press.distribution.outbox import backoff
@@ -23,11 +26,14 @@ _HELD = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.leased_by == bi
 _HELD_ROW = and_(Delivery.id == bindparam("delivery_id"), _HELD)
 _HELD_ROWS = and_(Delivery.id.in_(bindparam("ids", expanding=True)), _HELD)
 RENEW = update(Delivery).where(_HELD_ROWS).values(lease_expires_at=bindparam("until"))
-GIVE_BACK = update(Delivery).where(_HELD_ROWS).values(
-    status=DeliveryStatus.QUEUED, lease_expires_at=None, attempts=Delivery.attempts - 1
-)
+_GIVEN_BACK = {"status": DeliveryStatus.QUEUED, "lease_expires_at": None, "attempts": Delivery.attempts - 1}
+GIVE_BACK = update(Delivery).where(_HELD_ROWS).values(_GIVEN_BACK)
+# Rows leased to this worker that it does not know it holds: a claim whose answer was lost with the connection.
+GIVE_BACK_UNKNOWN = update(Delivery).where(
+    _HELD, Delivery.id.not_in(bindparam("ids", expanding=True))).values(_GIVEN_BACK)
 # A release's every change updates it or adds to its history, so these three columns name its version.
 _LATEST_CHANGE = select(func.max(ReleaseEvent.id)).where(ReleaseEvent.release_id == Release.id).scalar_subquery()
+RELEASE_VERSION = select(Release.id, Release.updated_at, _LATEST_CHANGE).where(Release.id == bindparam("release_id"))
 STILL_HELD = (
     select(
         Delivery.contact_id, Contact.status.label("contact_status"), Contact.email.label("contact_email"),
@@ -38,7 +44,9 @@ STILL_HELD = (
     .outerjoin(Contact, Contact.id == Delivery.contact_id)
     .outerjoin(Distribution, Distribution.id == Delivery.distribution_id)
     .outerjoin(Release, Release.id == Distribution.release_id)
-    .where(_HELD_ROW)
+    # Held means leased to this worker and not yet run out, by the database's time: a worker that was
+    # paused past its lease must not send what another may have claimed since.
+    .where(_HELD_ROW, Delivery.lease_expires_at > bindparam("now", type_=UTCDateTime))
 )
 LOAD = (
     select(Delivery, Contact).outerjoin(Contact, Contact.id == Delivery.contact_id)
@@ -63,14 +71,53 @@ def _claim_statement(dialect: str, expired: bool) -> Update:
     return (
         update(Delivery).where(Delivery.id.in_(candidates.scalar_subquery()))
         .values(status=DeliveryStatus.SENDING, leased_by=bindparam("worker"), lease_expires_at=bindparam("until"),
-                attempts=Delivery.attempts + 1)
+                attempts=Delivery.attempts + 1,
+                first_attempt_at=func.coalesce(Delivery.first_attempt_at, bindparam("now", type_=UTCDateTime)))
         .returning(Delivery.id)
     )
 
 
-def claim(connection: Connection, worker: str, limit: int, lease: timedelta, *, expired: bool = True) -> list[int]:
-    """Lease up to ``limit`` due deliveries to this worker: with ``expired``, first those whose lease ran out."""
-    now = clock.now()
+IGNORED_SKEW = timedelta(seconds=1)
+
+
+class DatabaseClock:
+    """The time by the database's clock, so that every host agrees on leases and stop-sending times.
+
+    A host whose clock ran ahead by more than a lease would take other workers' live leases as run out,
+    and one behind would send past a stop-sending time. The offset between the database server's clock
+    and this host's is measured now and then (on SQLite the database's clock is this host's) and added
+    to press.clock's time.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.lock = threading.Lock()
+
+    def measure(self, connection: Connection) -> None:
+        """Read the database server's clock, allowing for the time the round trip took."""
+        if connection.dialect.name != "postgresql":
+            return
+        before = time.perf_counter()
+        host_before = clock.system_time()
+        server = connection.scalar(select(func.statement_timestamp()))
+        elapsed = timedelta(seconds=time.perf_counter() - before)
+        offset = server - (host_before + elapsed / 2)
+        with self.lock:
+            # Less than a second apart is as good as agreeing, next to leases of minutes; it is also within
+            # what one round trip can tell.
+            self.offset = offset if abs(offset) >= IGNORED_SKEW else timedelta(0)
+
+    def now(self) -> datetime:
+        with self.lock:
+            return clock.now() + self.offset
+
+
+def claim(connection: Connection, worker: str, limit: int, lease: timedelta, now: datetime, *,
+          expired: bool = True) -> list[int]:
+    """Lease up to ``limit`` due deliveries to this worker: with ``expired``, first those whose lease ran out.
+
+    ``now`` is the database's time (DatabaseClock): it decides which leases have run out.
+    """
     dialect = connection.dialect.name
     params = {"now": now, "until": now + lease, "worker": worker}
     # Two simple claims rather than one with OR: each walks its own index in order, so the cost does not
@@ -83,10 +130,10 @@ def claim(connection: Connection, worker: str, limit: int, lease: timedelta, *, 
     return sorted(ids)
 
 
-def renew(connection: Connection, worker: str, ids: list[int], lease: timedelta) -> None:
+def renew(connection: Connection, worker: str, ids: list[int], lease: timedelta, now: datetime) -> None:
     """Extend this worker's lease on rows it still holds, so a slow relay or a rate limit never outlasts it."""
     if ids:
-        connection.execute(RENEW, {"ids": ids, "worker": worker, "until": clock.now() + lease})
+        connection.execute(RENEW, {"ids": ids, "worker": worker, "until": now + lease})
 
 
 def give_back(connection: Connection, worker: str, ids: list[int]) -> None:
@@ -95,16 +142,21 @@ def give_back(connection: Connection, worker: str, ids: list[int]) -> None:
         connection.execute(GIVE_BACK, {"ids": ids, "worker": worker})
 
 
+def give_back_unknown(connection: Connection, worker: str, in_hand: list[int]) -> int:
+    """Return rows leased to this worker that it does not hold: claimed while the connection was lost."""
+    return connection.execute(GIVE_BACK_UNKNOWN, {"ids": in_hand, "worker": worker}).rowcount
+
+
 def load_claimed(session: Session, ids: list[int]) -> dict[int, tuple[Delivery, Contact | None]]:
     """Load claimed deliveries and their contacts in one query, to build their messages from."""
     return {delivery.id: (delivery, contact) for delivery, contact in session.execute(LOAD, {"ids": ids})}
 
 
-def still_held(connection: Connection, delivery_id: int, worker: str) -> Row | None:
-    """This worker's claim on a delivery as the database has it now, None if lost; with everything that can
-    stop its message, read in the same statement: the contact's state, and for a release email whether its
-    distribution was cancelled and the release's state and version."""
-    return connection.execute(STILL_HELD, {"delivery_id": delivery_id, "worker": worker}).first()
+def still_held(connection: Connection, delivery_id: int, worker: str, now: datetime) -> Row | None:
+    """This worker's live claim on a delivery as the database has it at ``now`` (its time), None if lost; with
+    everything that can stop its message, read in the same statement: the contact's state, and for a release
+    email whether its distribution was cancelled and the release's state and version."""
+    return connection.execute(STILL_HELD, {"delivery_id": delivery_id, "worker": worker, "now": now}).first()
 
 
 @cache

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import re
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -51,6 +52,18 @@ def build_message(
     if html is not None:
         message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
+
+
+def delivery_message_id(delivery_id: int, secret: str, domain: str) -> str:
+    """The Message-ID of a delivery's message, the same on every attempt; it does not give its secret away."""
+    digest = hashlib.sha256(f"press.message-id:{secret}".encode()).hexdigest()[:24]
+    return f"<{delivery_id}.{digest}@{domain}>"
+
+
+def stamp(message: EmailMessage, *, message_id: str, date: datetime) -> None:
+    """Give a built message its delivery's own Message-ID and Date, so that a retry is the same message."""
+    message.replace_header("Message-ID", message_id)
+    message.replace_header("Date", format_datetime(date))
 
 
 def mailbox(name: str, email: str) -> str:

@@ -1,5 +1,6 @@
 """The outbox: every email is a row here first, written in the transaction that caused it."""
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,6 +40,10 @@ class Distribution(db.Model):
 
     def __repr__(self) -> str:
         return f"<Distribution {self.id} of release {self.release_id}>"
+
+
+def new_secret() -> str:
+    return secrets.token_hex(16)
 
 
 class DeliveryStatus(StrEnum):
@@ -82,6 +87,11 @@ class Delivery(db.Model):
     smtp_code: Mapped[int | None]
     smtp_response: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # This delivery's own random value: signed into its early-access link and hashed into its Message-ID, so
+    # neither follows from the id. Rows written by INSERT ... SELECT get theirs from database.random_hex().
+    secret: Mapped[str] = mapped_column(String(32), default=new_secret, server_default="")
+    # When it was first claimed: the message's Date on every attempt, so a retry is the same message.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the manager revokes this recipient's early-access link.
     access_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -64,16 +64,15 @@ def due(now: datetime):
     )
 
 
-def anything_due(session: Session) -> bool:
-    return session.scalar(select(Delivery.id).where(due(clock.now())).limit(1)) is not None
+def anything_due(session: Session, now: datetime) -> bool:
+    return session.scalar(select(Delivery.id).where(due(now)).limit(1)) is not None
 
 
-def expire_overdue(session: Session) -> set[int]:
-    """Stop deliveries whose stop-sending time passed: missed if never tried, failed if they were.
+def expire_overdue(session: Session, now: datetime) -> set[int]:
+    """Stop deliveries whose stop-sending time passed by ``now``: missed if never tried, failed if they were.
 
     Returns the distributions that had deliveries missed, so their managers can be told.
     """
-    now = clock.now()
     overdue = and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.deadline_at.is_not(None), Delivery.deadline_at <= now)
     missed = session.scalars(
         update(Delivery)

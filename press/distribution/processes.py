@@ -72,7 +72,7 @@ def run_child(import_path: str | None, share: Share, once: bool, results_fd: int
     # Imported here, never in the parent; the stop signals stay blocked until the handlers are in place.
     from flask.cli import ScriptInfo
 
-    from press.distribution.worker import Worker
+    from press.distribution.worker import Worker, configure_logging
 
     stop_requested = threading.Event()
     runner: Worker | None = None
@@ -88,13 +88,20 @@ def run_child(import_path: str | None, share: Share, once: bool, results_fd: int
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     watch_parent(lifeline_fd, stop)
 
+    configure_logging()
     app = ScriptInfo(app_import_path=import_path).load_app()
     app.config.update(PRESS_SMTP_CONNECTIONS=share.connections, PRESS_SEND_RATE_PER_MINUTE=share.rate_per_minute,
                       PRESS_WORKER_PROCESSES=1)
     runner = Worker(app)
     handled = 0 if stop_requested.is_set() else runner.run(once=once)
-    os.write(results_fd, str(handled).encode())
-    os.close(results_fd)
+    try:
+        os.write(results_fd, str(handled).encode())
+    except BrokenPipeError:
+        pass  # the parent has gone: nobody is left to tell
+    finally:
+        os.close(results_fd)
+    if runner.gave_up:
+        raise SystemExit(1)
 
 
 def watch_parent(lifeline_fd: int, stop: Callable[[], None]) -> None:

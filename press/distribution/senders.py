@@ -1,24 +1,34 @@
-"""What the worker does with one claimed delivery: check, build, send, record."""
+"""What the worker does with one claimed delivery: build it, check it is still wanted at the last moment, send.
+
+Nothing here writes to the database: deliver() answers with the columns to record, and the worker records
+them (and keeps trying while the database refuses writes), so a message that went is never forgotten.
+"""
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Connection, Row
+from sqlalchemy.exc import SQLAlchemyError
 
-from press import clock
 from press.contacts import emails as contact_emails
 from press.contacts.models import ContactStatus
 from press.distribution import emails as release_emails
-from press.distribution.leases import outcome_values, record, still_held
-from press.distribution.messages import address_domain, envelope_sender
+from press.distribution.leases import DatabaseClock, outcome_values, still_held
+from press.distribution.messages import address_domain, delivery_message_id, envelope_sender, stamp
 from press.distribution.models import Delivery, DeliveryStatus
-from press.distribution.smtp import Relay
+from press.distribution.smtp import Relay, prepare
 from press.enquiries import emails as enquiry_emails
 
 log = logging.getLogger(__name__)
+
+# A release changed between building its email and the check before DATA this many times running is sent
+# as last built: the check is a moment old, and the next message has the change.
+REBUILDS = 2
 
 
 @dataclass(frozen=True)
@@ -27,18 +37,32 @@ class Kind:
     # Mailings stop for anyone who unsubscribed or bounced; replies to a person's own request do not.
     suppressible: bool
     # A reason the message is no longer wanted at all (its distribution was cancelled), or None; given
-    # the claim as read again just before the message goes (leases.still_held).
+    # the claim as read again just before DATA (leases.still_held).
     unwanted: Callable[[Row, Delivery], str | None] | None = None
+    # Whether what the message was built from is still current by that same read; if not it is rebuilt.
+    current: Callable[[Row, Delivery], bool] | None = None
 
 
 KINDS: dict[str, Kind] = {
     "signup-confirmation": Kind(contact_emails.signup_confirmation, suppressible=False),
-    "release": Kind(release_emails.release_for_recipient, suppressible=True, unwanted=release_emails.unwanted),
+    "release": Kind(release_emails.release_for_recipient, suppressible=True, unwanted=release_emails.unwanted,
+                    current=release_emails.current),
     "release-test": Kind(release_emails.release_test, suppressible=False),
     "distribution-missed": Kind(release_emails.distribution_missed, suppressible=False),
     "enquiry-acknowledgement": Kind(enquiry_emails.acknowledgement, suppressible=False),
     "enquiry-assigned": Kind(enquiry_emails.assigned, suppressible=False),
 }
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one delivery: the columns to record (None if it is no longer this worker's)."""
+
+    values: dict[str, Any] | None
+    went: bool = False  # whether DATA was given: the relay may have the message even if it did not say so
+
+
+NOT_HELD = Handled(None)
 
 
 def suppressed(held: Row) -> bool:
@@ -49,45 +73,63 @@ def suppressed(held: Row) -> bool:
     return held.contact_status != ContactStatus.ACTIVE or not held.contact_email
 
 
-def settle(connection: Connection, delivery: Delivery, status: DeliveryStatus, reason: str) -> bool:
+def settled(status: DeliveryStatus, reason: str) -> Handled:
     """Close a delivery without sending it, saying why."""
-    record(connection, delivery, status=status, smtp_response=reason, lease_expires_at=None)
-    return True
+    return Handled({"status": status, "smtp_response": reason, "lease_expires_at": None})
 
 
-def render_and_send(
-    connection: Connection, delivery: Delivery, worker: str, relay: Relay, wait_for_slot: Callable[[], bool]
-) -> bool:
-    """Send one delivery this worker holds, unless it is no longer wanted, and record what happened.
+def build(kind: Kind, delivery: Delivery, now: datetime) -> EmailMessage:
+    """The kind's message, with the delivery's own Message-ID and the Date of its first attempt."""
+    message = kind.render(delivery)
+    domain = address_domain(current_app.config["MAIL_DEFAULT_SENDER"])
+    stamp(message, message_id=delivery_message_id(delivery.id, delivery.secret, domain),
+          date=delivery.first_attempt_at or now)
+    return message
 
-    Everything that can stop it is read again just before it goes; the outcome is committed before the
-    connection sends anything else, so a killed worker leaves at most one message per connection unrecorded.
-    Returns False when the worker began stopping before the message went, so it can be given back.
+
+def deliver(connection: Connection, delivery: Delivery, worker: str, relay: Relay, clock: DatabaseClock) -> Handled:
+    """Send one delivery this worker holds, unless it is no longer wanted; say what to record.
+
+    The message is built, MAIL FROM and RCPT TO are given, and only then is the claim read again, with
+    everything that can stop the message: the last moment before DATA. A worker paused past its lease
+    finds it lost there and sends nothing. A database error raised from here means nothing was sent.
     """
-    # The relay's rate is waited for first, so that what is checked next is what holds when it goes.
-    if not wait_for_slot():
-        return False
-    held = still_held(connection, delivery.id, worker)
-    if held is None:
-        return True
     kind = KINDS.get(delivery.kind)
     if kind is None:
-        return settle(connection, delivery, DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
-    if kind.suppressible and suppressed(held):
-        return settle(connection, delivery, DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
-    reason = kind.unwanted(held, delivery) if kind.unwanted else None
-    if reason:
-        return settle(connection, delivery, DeliveryStatus.CANCELLED, reason)
-    if delivery.deadline_at is not None and clock.now() >= delivery.deadline_at:
+        return settled(DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
+    now = clock.now()
+    if delivery.deadline_at is not None and now >= delivery.deadline_at:
         status = DeliveryStatus.MISSED if delivery.attempts <= 1 else DeliveryStatus.FAILED
-        return settle(connection, delivery, status, "Not sent: the time to stop sending had passed.")
-    try:
-        message = kind.render(delivery)
-    except Exception as error:  # noqa: BLE001 - a message that cannot be built is a permanent failure
-        log.exception("delivery %s could not be built", delivery.id)
-        return settle(connection, delivery, DeliveryStatus.FAILED, f"The message could not be built: {error}")
+        return settled(status, "Not sent: the time to stop sending had passed.")
     config = current_app.config
     envelope = envelope_sender(delivery.id, address_domain(config["MAIL_DEFAULT_SENDER"]), config["SECRET_KEY"])
-    outcome = relay.send(message, envelope, delivery.to_address)
-    record(connection, delivery, message_id=message["Message-ID"], **outcome_values(delivery, outcome, clock.now()))
-    return True
+    for rebuilt in range(REBUILDS + 1):
+        try:
+            message = build(kind, delivery, now)
+        except Exception as error:  # noqa: BLE001 - a message that cannot be built is a permanent failure
+            if isinstance(error, SQLAlchemyError):
+                raise  # the database, not the message: nothing was sent, and the worker waits for it
+            log.exception("delivery %s could not be built", delivery.id)
+            if rebuilt:
+                relay.abandon()
+            return settled(DeliveryStatus.FAILED, f"The message could not be built: {error}")
+        prepared = prepare(message, envelope, delivery.to_address)
+        if rebuilt == 0:
+            refused = relay.begin(prepared)
+            if refused is not None:
+                return Handled(outcome_values(delivery, refused, clock.now()))
+        held = still_held(connection, delivery.id, worker, clock.now())
+        if held is None:
+            relay.abandon()
+            return NOT_HELD
+        if kind.suppressible and suppressed(held):
+            relay.abandon()
+            return settled(DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
+        reason = kind.unwanted(held, delivery) if kind.unwanted else None
+        if reason:
+            relay.abandon()
+            return settled(DeliveryStatus.CANCELLED, reason)
+        if kind.current is None or kind.current(held, delivery):
+            break
+    outcome = relay.finish(prepared)
+    return Handled({"message_id": message["Message-ID"], **outcome_values(delivery, outcome, clock.now())}, went=True)
