@@ -1,6 +1,7 @@
 """Configuration in layers: defaults here, then the environment, then a test's overrides."""
 
 import os
+import secrets
 from typing import Any
 
 from flask import Flask
@@ -19,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
     "PRESS_RELEASES_PER_PAGE": 20,
     "PRESS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Per account (the email address posted), from any address: bounds guessing one password.
+    "PRESS_LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
     # Per address, on every public form and link that writes something.
     "PRESS_PUBLIC_FORM_RATE_LIMIT": "20 per minute;200 per day",
     # How many reverse proxies in front of the app set X-Forwarded-* headers.
@@ -73,6 +76,7 @@ TEXT_SETTINGS = (
     "PRESS_ORGANISATION",
     "PRESS_UPLOAD_DIR",
     "PRESS_LOGIN_RATE_LIMIT",
+    "PRESS_LOGIN_ACCOUNT_RATE_LIMIT",
     "PRESS_PUBLIC_FORM_RATE_LIMIT",
     "PRESS_ENQUIRY_RATE_LIMIT",
     "PRESS_SMTP_CA_FILE",
@@ -95,6 +99,14 @@ INT_SETTINGS = (
 )
 FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
+
+
+NO_SECRET_KEY = (
+    "SECRET_KEY is not set, so press will not start. Give the web app, the worker and every flask command the same "
+    "long random value, kept secret, for example: "
+    "export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\" "
+    "(make run keeps one in instance/secret_key)."
+)
 
 
 def database_uri(url: str) -> str:
@@ -134,9 +146,11 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     config = app.config
 
     if not config["SECRET_KEY"]:
-        if not (app.debug or app.testing):
-            raise RuntimeError("SECRET_KEY must be set: press refuses to start without it.")
-        config["SECRET_KEY"] = "development-only-not-secret"
+        # Debug mode is no exception: a key anyone can read would let them sign in as anyone.
+        if not app.testing:
+            raise RuntimeError(NO_SECRET_KEY)
+        # A test app signs with a random key of its own, never a known one.
+        config["SECRET_KEY"] = secrets.token_hex(32)
     if not config["SQLALCHEMY_DATABASE_URI"]:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(app.instance_path, 'press.db')}"
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])

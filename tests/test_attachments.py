@@ -1,6 +1,8 @@
 """Attachments: type checked by content, size capped, public only with their release."""
 
 import io
+import os
+import struct
 import zipfile
 from datetime import timedelta
 
@@ -145,3 +147,82 @@ def test_removing_an_attachment_is_recorded(app, client, manager, make_release):
     assert attachments(app, release_id) == []
     page = client.get(f"/staff/releases/{release_id}").data.decode()
     assert "Attachment removed" in page and "Attachment added" in page
+
+
+MEGABYTE = 1024 * 1024
+
+
+def word_document_with(add) -> bytes:
+    """A real Word document, with whatever add(archive) writes into it besides, packed as tightly as zip can."""
+    buffer = io.BytesIO()
+    with (zipfile.ZipFile(io.BytesIO(word_document())) as source,
+          zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive):
+        for item in source.infolist():
+            archive.writestr(item.filename, source.read(item))
+        add(archive)
+    return buffer.getvalue()
+
+
+def zeros(megabytes: int):
+    def add(archive: zipfile.ZipFile) -> None:
+        chunk = bytes(MEGABYTE)
+        with archive.open("word/media/image1.png", "w") as handle:
+            for _ in range(megabytes):
+                handle.write(chunk)
+
+    return add
+
+
+def stored_files(app) -> list[str]:
+    directory = app.config["PRESS_UPLOAD_DIR"]
+    return os.listdir(directory) if os.path.isdir(directory) else []
+
+
+def test_a_word_document_that_unpacks_to_300_mb_is_refused(app, client, manager, make_release):
+    bomb = word_document_with(zeros(300))
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        assert sum(item.file_size for item in archive.infolist()) > 300 * MEGABYTE
+    assert len(bomb) < 400 * 1024, "a zip bomb: a few hundred kilobytes"
+    release_id = make_release(contact_id=manager)
+    response = upload(client, release_id, bomb, "report.docx", title="Kept title")
+    assert response.status_code == 400
+    page = response.data.decode()
+    assert "There is a problem" in page and 'value="Kept title"' in page
+    assert "This file cannot be attached: it would unpack to over 50 MB" in page
+    assert attachments(app, release_id) == [] and stored_files(app) == []
+
+
+def test_a_word_document_of_too_many_files_is_refused(app, client, manager, make_release):
+    def many(archive: zipfile.ZipFile) -> None:
+        for n in range(1000):
+            archive.writestr(f"word/media/{n}.xml", b"")
+
+    release_id = make_release(contact_id=manager)
+    response = upload(client, release_id, word_document_with(many), "report.docx")
+    assert response.status_code == 400
+    assert "This file cannot be attached: it holds more than 1000 files" in response.data.decode()
+    assert attachments(app, release_id) == []
+
+
+def test_a_word_document_that_understates_its_unpacked_size_is_refused(app, client, manager, make_release):
+    data = bytearray(word_document_with(zeros(20)))
+    name = b"word/media/image1.png"
+    # The central directory's record of the entry: its unpacked size, 24 bytes in, now claims 1,000 bytes.
+    at = next(n for n in range(len(data)) if data[n:n + 4] == b"PK\x01\x02" and data[n + 46:n + 46 + len(name)] == name)
+    struct.pack_into("<I", data, at + 24, 1000)
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        assert sum(item.file_size for item in archive.infolist()) < MEGABYTE
+    release_id = make_release(contact_id=manager)
+    response = upload(client, release_id, bytes(data), "report.docx")
+    assert response.status_code == 400
+    assert "it misstates the size of what it holds" in response.data.decode()
+    assert attachments(app, release_id) == []
+
+
+def test_a_word_document_whose_picture_does_not_compress_is_accepted(app, client, manager, make_release):
+    def picture(archive: zipfile.ZipFile) -> None:
+        archive.writestr("word/media/image1.png", PNG + os.urandom(300 * 1024))
+
+    release_id = make_release(contact_id=manager)
+    assert upload(client, release_id, word_document_with(picture), "report.docx").status_code == 302
+    assert [item.filename for item in attachments(app, release_id)] == ["report.docx"]

@@ -46,3 +46,24 @@ def test_signup_email_is_caught_and_shown(app, client, manager):
 
 def test_caught_mail_is_for_staff_only(client):
     assert client.get("/staff/mail/").status_code == 302
+
+
+def test_caught_mail_is_for_managers_not_the_staff_role(app, client, auth, make_user):
+    """Caught messages hold each journalist's own links, which act as that journalist when opened."""
+    with app.app_context():
+        db.session.add(MediaList(name="Signups", for_signups=True))
+        db.session.commit()
+    client.post("/get-releases", data={"name": "Sam Reporter", "email": "sam@radio.example", "consent": "y"})
+    assert Worker(app).run(once=True) == 1
+    make_user("manager", email="boss@council.example")
+    auth.login("boss@council.example")
+    listing = client.get("/staff/mail/").data.decode()
+    message_id = re.search(r'href="/staff/mail/([^"/]+)"', listing).group(1)
+    assert 'href="/staff/mail/">Caught mail</a>' in client.get("/staff/releases/").data.decode()
+    auth.logout()
+    make_user("staff", email="officer@council.example")
+    auth.login("officer@council.example")
+    for url in ("/staff/mail/", f"/staff/mail/{message_id}", f"/staff/mail/{message_id}/html"):
+        response = client.get(url)
+        assert response.status_code == 403 and b"/get-releases/confirm/" not in response.data, url
+    assert "Caught mail" not in client.get("/staff/releases/").data.decode(), "no link to a page they cannot open"

@@ -236,6 +236,14 @@ def test_contact_page_shows_the_unsubscribe_link(app, client, manager, make_cont
     assert client.get(link.group(1)).status_code == 200
 
 
+def test_the_staff_role_is_not_shown_a_journalists_unsubscribe_link(app, client, auth, make_user, make_contact):
+    contact_id = make_contact()
+    make_user("staff", email="officer@council.example")
+    auth.login("officer@council.example")
+    page = client.get(f"/staff/contacts/{contact_id}").data.decode()
+    assert "Journalist" in page and "/unsubscribe/" not in page and "Unsubscribe link" not in page
+
+
 # --- Subject access and erasure -------------------------------------------------------------------------------
 
 def test_subject_access_download(app, client, manager, make_contact):

@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from press.contacts import services
+from press.contacts import services, signups
 from press.contacts.models import Contact, ContactEvent, ContactStatus, MediaList, Signup
 from press.distribution.models import Delivery
+from press.distribution.outbox import enqueue
 from press.extensions import db
 
 
@@ -69,6 +70,20 @@ def test_tampered_and_unknown_tokens_get_the_same_answer(app, client, make_conta
     assert {status for status, _ in answers} == {404}
     assert len({body for _, body in answers}) == 1, "nothing tells a forged token from an unknown one"
     assert status_of(app, contact_id) == "active"
+
+
+def test_an_unsubscribe_link_cannot_be_made_from_the_contact_id_even_with_the_key(app, client, make_contact):
+    """The token signs the contact's own random key, so knowing the secret key and the id is not enough."""
+    first_id, first_token = make_contact()
+    second_id, _ = make_contact(email="sam@radio.example")
+    signer = services.unsubscribe_serializer(app.config["SECRET_KEY"])
+    with app.app_context():
+        keys = [db.session.get(Contact, n).unsubscribe_key for n in (first_id, second_id)]
+    assert keys[0] != keys[1] and all(len(key) >= 32 for key in keys)
+    assert signer.loads(first_token) == keys[0], "the token carries the random key, not the id"
+    for forged in (signer.dumps(first_id), signer.dumps(str(first_id)), signer.dumps([first_id]), signer.dumps("")):
+        assert client.post(f"/unsubscribe/{forged}").status_code == 404
+    assert status_of(app, first_id) == status_of(app, second_id) == "active"
 
 
 def test_erased_contact_token_is_unknown(app, client, make_contact):
@@ -151,14 +166,39 @@ def test_bad_confirmation_link(client, signup_list):
     assert response.status_code == 404 and b"expired or is not valid" in response.data
 
 
+def test_a_confirmation_link_cannot_be_made_from_the_signup_id_even_with_the_key(app, client, signup_list):
+    """Made up, it would show who signed up and sign them up unasked; it carries the email's own random value."""
+    client.post("/get-releases", data={"name": "Sam", "email": "sam@radio.example", "consent": "y"})
+    with app.app_context():
+        signup = db.session.scalar(db.select(Signup))
+        confirmation = db.session.scalar(db.select(Delivery).where(Delivery.kind == "signup-confirmation"))
+        other = enqueue(db.session, kind="enquiry-acknowledgement", to_address="x@y.example")
+        db.session.commit()
+        ids = signup.id, confirmation.id, confirmation.secret, other.id, other.secret
+    signup_id, delivery_id, secret, other_id, other_secret = ids
+    signer = signups.serializer(app.config["SECRET_KEY"])
+    forged = [signer.dumps(signup_id),  # the earlier format: the signup's id alone
+              signer.dumps([delivery_id, "0" * 32]), signer.dumps([delivery_id, ""]),
+              signer.dumps([other_id, other_secret]), signer.dumps([signup_id, secret][::-1])]
+    for token in forged:
+        for method in (client.get, client.post):
+            response = method(f"/get-releases/confirm/{token}")
+            assert response.status_code == 404 and b"sam@radio.example" not in response.data, token
+    with app.app_context():
+        assert db.session.scalar(db.select(Contact)) is None and db.session.get(Signup, signup_id).confirmed_at is None
+    genuine = client.get(f"/get-releases/confirm/{signer.dumps([delivery_id, secret])}")
+    assert genuine.status_code == 200 and b"sam@radio.example" in genuine.data
+
+
 def test_unsubscribed_contact_who_signs_up_again_is_resubscribed(app, client, make_contact, signup_list):
     contact_id, token = make_contact(email="sam@radio.example")
     client.post(f"/unsubscribe/{token}")
     client.post("/get-releases", data={"name": "Sam", "email": "sam@radio.example", "consent": "y"})
     with app.app_context():
-        signup = db.session.scalar(db.select(Signup))
+        # The link is the confirmation email's own, made from its delivery as the worker does.
+        confirmation = db.session.scalar(db.select(Delivery).where(Delivery.kind == "signup-confirmation"))
         from press.contacts.signups import confirmation_token
 
-        link = f"/get-releases/confirm/{confirmation_token(signup, app.config['SECRET_KEY'])}"
+        link = f"/get-releases/confirm/{confirmation_token(confirmation, app.config['SECRET_KEY'])}"
     client.post(link)
     assert status_of(app, contact_id) == ContactStatus.ACTIVE

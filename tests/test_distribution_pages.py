@@ -315,6 +315,22 @@ def test_preview_without_an_embargo_to_a_named_contact(app, client, manager, mak
         assert client.get(f"/staff/releases/{release_id}/send/preview?contact={bad}").status_code == 404
 
 
+def test_the_staff_role_previews_with_an_example_unsubscribe_link(app, client, auth, make_user, make_release,
+                                                                 audience):
+    release_id = make_release(final=True)
+    make_user("staff", email="officer@council.example")
+    auth.login("officer@council.example")
+    page = text_of(client.get(f"/staff/releases/{release_id}/send/preview?contact={audience['health']}"))
+    assert "<dt>To</dt><dd>Hana Health <health@news.example></dd>" in page
+    assert "an example unsubscribe link in place of theirs" in page
+    link = re.search(r"<dt>List-Unsubscribe</dt><dd><http://press\.test(/unsubscribe/[^>]+)>", page).group(1)
+    assert client.get(link).status_code == 404, "the example works for nobody"
+    with app.app_context():
+        own = contacts.unsubscribe_token(db.session.get(Contact, audience["health"]), app.config["SECRET_KEY"])
+    assert own not in page and own not in client.get(
+        f"/staff/releases/{release_id}/send/preview.html?contact={audience['health']}").data.decode()
+
+
 def test_preview_with_no_contacts_uses_a_sample_journalist(client, manager, make_release):
     release_id = make_release(final=True)
     page = text_of(client.get(f"/staff/releases/{release_id}/send/preview?list=12345&list=x"))

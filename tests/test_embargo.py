@@ -10,6 +10,7 @@ from press.contacts import services, signups
 from press.enquiries import public as enquiries_public
 from press.enquiries import services as enquiries
 from press.contacts.models import MediaList
+from press.distribution.models import Delivery
 from press.extensions import db
 from press.releases.models import Release
 
@@ -97,16 +98,18 @@ def token_pages(app) -> list[str]:
     with app.app_context():
         media_list = MediaList(name="Signups", for_signups=True)
         contact = services.create_contact(db.session, by=None, email="jo@gazette.example", name="Jo")
-        signup = signups.request_signup(db.session, name="Sam", email="sam@radio.example", outlet="",
-                                        media_list=media_list, organisation="Council")
+        signups.request_signup(db.session, name="Sam", email="sam@radio.example", outlet="",
+                               media_list=media_list, organisation="Council")
         db.session.commit()
+        # The confirmation link is the confirmation email's own: made from its delivery, as the worker does.
+        confirmation = db.session.scalar(db.select(Delivery).where(Delivery.kind == "signup-confirmation"))
         enquiry = enquiries.submit_enquiry(db.session, journalist_name="Sam", outlet="Radio", kind="comment",
                                            subject="A question", body="A question.",
                                            deadline_at=clock.now() + timedelta(hours=2))
         db.session.commit()
         secret = app.config["SECRET_KEY"]
         return [f"/unsubscribe/{services.unsubscribe_token(contact, secret)}",
-                f"/get-releases/confirm/{signups.confirmation_token(signup, secret)}",
+                f"/get-releases/confirm/{signups.confirmation_token(confirmation, secret)}",
                 f"/enquiries/sent/{enquiries_public.confirmations().dumps(enquiry.id)}"]
 
 

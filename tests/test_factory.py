@@ -1,6 +1,13 @@
+import importlib.util
+import os
+import stat
+import subprocess
+import sys
+
 import pytest
 
 from press import create_app
+from press.factory import ROOT
 
 
 def test_config_from_test_config(app):
@@ -13,6 +20,49 @@ def test_refuses_to_start_without_secret_key(monkeypatch):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_debug_mode_is_no_reason_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_the_refusal_says_what_to_do(tmp_path):
+    """As gunicorn or flask would start it in debug mode, with no key: it stops and says how to set one."""
+    env = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
+    env.update(FLASK_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'press.db'}")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app.py", "routes"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set, so press will not start" in result.stderr
+    assert "export SECRET_KEY=" in result.stderr and "instance/secret_key" in result.stderr
+    assert not (tmp_path / "press.db").exists()
+
+
+def test_a_test_app_without_a_key_signs_with_a_random_one(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    keys = {create_app(config).config["SECRET_KEY"] for _ in range(2)}
+    assert len(keys) == 2 and all(len(key) == 64 for key in keys)
+    assert "development-only-not-secret" not in keys
+
+
+def test_make_run_keeps_a_generated_key_the_app_starts_with(monkeypatch, tmp_path):
+    spec = importlib.util.spec_from_file_location("run_script", ROOT / "scripts" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    env = run.local_environment()
+    key_file = tmp_path / "instance" / "secret_key"
+    assert env["SECRET_KEY"] == key_file.read_text() and len(env["SECRET_KEY"]) == 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert run.local_environment()["SECRET_KEY"] == env["SECRET_KEY"], "the same key on every run"
+    monkeypatch.setenv("SECRET_KEY", env["SECRET_KEY"])
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["SECRET_KEY"] == env["SECRET_KEY"]
 
 
 def test_environment_is_read(monkeypatch, tmp_path):

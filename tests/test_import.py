@@ -1,6 +1,7 @@
 """Pasting, uploading and importing a release from the command line."""
 
 import io
+import zipfile
 from datetime import UTC, datetime
 
 import docx
@@ -81,6 +82,27 @@ def test_bad_upload_is_a_field_error(client, manager):
     )
     assert response.status_code == 200
     assert b"There is a problem" in response.data
+
+
+def test_word_document_of_too_many_files_is_refused_as_attachments_are(client, manager):
+    document = docx.Document()
+    document.add_paragraph(RELEASE)
+    original = io.BytesIO()
+    document.save(original)
+    padded = io.BytesIO()
+    with (zipfile.ZipFile(io.BytesIO(original.getvalue())) as source,
+          zipfile.ZipFile(padded, "w", compression=zipfile.ZIP_DEFLATED) as archive):
+        for item in source.infolist():
+            archive.writestr(item.filename, source.read(item))
+        for n in range(1000):
+            archive.writestr(f"word/parts/part{n}.xml", b"")
+    response = client.post(
+        "/staff/releases/import", data={"document": (io.BytesIO(padded.getvalue()), "release.docx")},
+        content_type="multipart/form-data",
+    )
+    page = response.data.decode()
+    assert "There is a problem" in page and "it holds more than 1000 files" in page
+    assert "New family hub opens in Eastgate" not in page
 
 
 def test_empty_import_asks_for_text(client, manager):

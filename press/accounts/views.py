@@ -1,4 +1,8 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import hashlib
+
+from flask import (
+    Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from press.accounts import services
@@ -23,8 +27,38 @@ def login_limit() -> str:
     return current_app.config["PRESS_LOGIN_RATE_LIMIT"]
 
 
+def account_limit() -> str:
+    return current_app.config["PRESS_LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def posted_account() -> str:
+    """The account a sign-in attempt is for, wherever it comes from: its address as sign-in compares it, hashed."""
+    email = services.normalise_email(request.form.get("email", ""))
+    return "account:" + hashlib.sha256(email.encode()).hexdigest() if email else ""
+
+
+def no_account_posted() -> bool:
+    return not posted_account()
+
+
+def limited(message: str) -> Response:
+    """The sign-in form again with the email address typed and why it was not tried, rather than a bare error page."""
+    return make_response(render_template("accounts/login.html", form=LoginForm(), error=message), 429)
+
+
+def too_many_from_address(limit) -> Response:  # noqa: ARG001 - Flask-Limiter passes the limit it hit
+    return limited("Too many attempts to sign in from your network. Wait a few minutes, then try again.")
+
+
+def too_many_for_account(limit) -> Response:  # noqa: ARG001
+    return limited("Too many attempts to sign in to this account. Wait a few minutes, then try again.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], on_breach=too_many_from_address)
+# Guessing one account's password is limited however many addresses the guesses come from.
+@limiter.limit(account_limit, key_func=posted_account, exempt_when=no_account_posted, methods=["POST"],
+               on_breach=too_many_for_account)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("releases.index"))

@@ -23,7 +23,7 @@ def signup_confirmation(delivery: Delivery) -> EmailMessage:
         "signup": signup,
         "organisation": config["PRESS_ORGANISATION"],
         "confirm_url": absolute_url("contacts_public.confirm",
-                                    token=confirmation_token(signup, config["SECRET_KEY"])),
+                                    token=confirmation_token(delivery, config["SECRET_KEY"])),
         "days": config["PRESS_SIGNUP_CONFIRM_DAYS"],
     }
     return build_message(

@@ -190,9 +190,12 @@ def contact_page(contact: Contact, form: StatusForm) -> str:
         select(ContactEvent).where(ContactEvent.contact_id == contact.id)
         .options(selectinload(ContactEvent.user)).order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
     )
-    token = services.unsubscribe_token(contact, current_app.config["SECRET_KEY"])
-    unsubscribe_url = current_app.config["PRESS_BASE_URL"].rstrip("/") + url_for(
-        "contacts_public.unsubscribe_page", token=token)
+    unsubscribe_url = None
+    # The link is the journalist's own: using it acts as them, so only those who may change a contact see it.
+    if current_user.can_edit_releases:
+        token = services.unsubscribe_token(contact, current_app.config["SECRET_KEY"])
+        unsubscribe_url = current_app.config["PRESS_BASE_URL"].rstrip("/") + url_for(
+            "contacts_public.unsubscribe_page", token=token)
     return render_template("contacts/show.html", contact=contact, history=history, form=form,
                            unsubscribe_url=unsubscribe_url, lawful_bases=LAWFUL_BASES)
 

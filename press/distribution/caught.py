@@ -1,8 +1,12 @@
-"""Staff pages that show what the local mail catcher caught, as each recipient would see it."""
+"""Pages that show what the local mail catcher caught, as each recipient would see it.
+
+For managers and admins only: the messages hold each journalist's own links (early access, unsubscribe,
+signup confirmation), and opening one counts as that journalist's doing.
+"""
 
 from flask import Blueprint, Response, abort, current_app, render_template
 
-from press.accounts.access import staff_required
+from press.accounts.access import editor_required
 from press.mailbox import list_messages, message_parts, read_message
 
 bp = Blueprint("caught_mail", __name__, url_prefix="/staff/mail")
@@ -26,13 +30,13 @@ def caught_or_404(message_id: str):
 
 
 @bp.get("/")
-@staff_required
+@editor_required
 def index():
     return render_template("distribution/caught_index.html", messages=list_messages(catcher_directory()))
 
 
 @bp.get("/<message_id>")
-@staff_required
+@editor_required
 def show(message_id: str):
     message = caught_or_404(message_id)
     text, html, attachments = message_parts(message)
@@ -41,7 +45,7 @@ def show(message_id: str):
 
 
 @bp.get("/<message_id>/html")
-@staff_required
+@editor_required
 def html(message_id: str):
     _text, body, _attachments = message_parts(caught_or_404(message_id))
     if body is None:

@@ -3,17 +3,22 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 
 from press import clock
-from press.distribution.models import AccessView, Delivery
-from press.distribution.services import delivery_for_access
-from press.extensions import db
+from press.contacts.public import public_limit
+from press.distribution.models import Delivery
+from press.distribution.services import delivery_for_access, record_access
+from press.extensions import db, limiter
 from press.releases import files
 from press.releases.models import Release, Status
 
 bp = Blueprint("early_access", __name__, url_prefix="/early")
 
 
+# Per address, over the page and its files together, like every other public link.
+limiter.shared_limit(public_limit, scope="early-access")(bp)
+
+
 def release_for(token: str) -> tuple[Delivery, Release]:
-    """The recipient's delivery and its release; a forged, revoked or withdrawn one is simply not found."""
+    """The recipient's delivery and its release; a link that does not or no longer works is simply not found."""
     delivery = delivery_for_access(db.session, token, current_app.config["SECRET_KEY"])
     if delivery is None:
         abort(404)
@@ -35,7 +40,7 @@ def show(token: str):
     now = clock.now()
     if release.is_public(now):
         return redirect(url_for("newsroom.release", slug=release.slug))
-    db.session.add(AccessView(delivery_id=delivery.id, at=now, what="page"))
+    record_access(db.session, delivery, "page", now)
     db.session.commit()
     page = render_template("newsroom/release.html", release=release, preview=False, early_token=token, now=now)
     return no_store(current_app.make_response(page))
@@ -50,7 +55,7 @@ def attachment(token: str, attachment_id: int, filename: str):
         abort(404)
     if release.is_public(now):
         return redirect(url_for("newsroom.attachment", slug=release.slug, attachment_id=item.id, filename=item.filename))
-    db.session.add(AccessView(delivery_id=delivery.id, at=now, what=item.filename))
+    record_access(db.session, delivery, item.filename, now)
     db.session.commit()
     return no_store(send_file(files.path_of(current_app.config["PRESS_UPLOAD_DIR"], item.stored_name),
                               mimetype=item.content_type, download_name=item.filename, as_attachment=True))

@@ -99,7 +99,7 @@ def release_for_recipient(delivery: Delivery) -> EmailMessage:
     now = clock.now()
     access_url = None
     if embargo_line(release, now):
-        access_url = absolute_url("early_access.show", token=access_token(delivery.id, secret))
+        access_url = absolute_url("early_access.show", token=access_token(delivery.id, delivery.secret, secret))
     return release_message(
         release, to=mailbox(contact.name, delivery.to_address) if contact.name else delivery.to_address,
         unsubscribe=absolute_url("contacts_public.unsubscribe_page", token=unsubscribe_token(contact, secret)),

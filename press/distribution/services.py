@@ -1,5 +1,6 @@
 """Sending a release: who gets it, writing one delivery per recipient, cancelling, retrying, missing."""
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session
 from press import clock
 from press.accounts.models import User
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists
-from press.database import UTCDateTime
-from press.distribution.models import Delivery, DeliveryStatus, Distribution
+from press.database import MAX_ID, UTCDateTime, random_hex
+from press.distribution.models import AccessView, Delivery, DeliveryStatus, Distribution
 from press.distribution.outbox import enqueue
 from press.releases.models import Release, Status
 
 DEFAULT_STOP_AFTER = timedelta(hours=1)
+# Opening an early-access link again within this time is not recorded again: reloads are not new visits.
+ACCESS_VIEW_INTERVAL = timedelta(minutes=5)
 
 
 class DistributionError(ValueError):
@@ -85,7 +88,7 @@ def create_distribution(
         # The same form was submitted twice at once: the other request made it.
         return session.scalar(select(Distribution).where(Distribution.request_key == request_key))
     columns = ["kind", "distribution_id", "contact_id", "to_address", "payload", "status", "attempts",
-               "next_attempt_at", "deadline_at", "leased_by", "message_id", "smtp_response", "created_at"]
+               "next_attempt_at", "deadline_at", "leased_by", "message_id", "smtp_response", "created_at", "secret"]
     inserted = session.execute(
         Delivery.__table__.insert().from_select(
             columns,
@@ -93,7 +96,7 @@ def create_distribution(
                 literal("release", String), literal(distribution.id, Integer), Contact.id, Contact.email,
                 literal({}, JSON), literal(DeliveryStatus.QUEUED.value, String), literal(0, Integer),
                 literal(scheduled_at, UTCDateTime), literal(stop_after, UTCDateTime), literal("", String),
-                literal("", String), literal("", String), literal(now, UTCDateTime),
+                literal("", String), literal("", String), literal(now, UTCDateTime), random_hex(),
             ).where(chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE,
                     Contact.email.is_not(None)),
         ).execution_options(preserve_rowcount=True)
@@ -171,23 +174,55 @@ def access_serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="press.early-access")
 
 
-def access_token(delivery_id: int, secret: str) -> str:
-    """A recipient's own early-access link token: their delivery, signed."""
-    return access_serializer(secret).dumps(delivery_id)
+def access_token(delivery_id: int, delivery_secret: str, key: str) -> str:
+    """A recipient's own early-access link token: their delivery and its random value, signed with the key.
+
+    The delivery's random value means the link cannot be made from its id, even by someone who has the key.
+    """
+    return access_serializer(key).dumps([delivery_id, delivery_secret])
 
 
-def delivery_for_access(session: Session, token: str, secret: str) -> Delivery | None:
-    """The delivery an early-access token belongs to, unless forged or revoked."""
-    try:
-        delivery_id = access_serializer(secret).loads(token)
-    except BadSignature:
+def delivery_for_link(session: Session, value: object, kind: str) -> Delivery | None:
+    """The delivery of this kind that a signed link's [id, random value] names, if the value is that delivery's own."""
+    # Links made before each delivery had a random value of its own carried an id alone: they find nothing.
+    if not (isinstance(value, list) and len(value) == 2 and type(value[0]) is int and isinstance(value[1], str)):
         return None
-    if not isinstance(delivery_id, int):
+    delivery_id, delivery_secret = value
+    if not 0 < delivery_id <= MAX_ID:
         return None
     delivery = session.get(Delivery, delivery_id)
-    if delivery is None or delivery.kind != "release" or delivery.access_revoked_at is not None:
+    if (delivery is None or delivery.kind != kind or not delivery.secret
+            or not hmac.compare_digest(delivery.secret.encode(), delivery_secret.encode())):
         return None
     return delivery
+
+
+def delivery_for_access(session: Session, token: str, key: str) -> Delivery | None:
+    """The delivery an early-access token belongs to, unless forged or revoked, or its journalist left or was erased."""
+    try:
+        value = access_serializer(key).loads(token)
+    except BadSignature:
+        return None
+    delivery = delivery_for_link(session, value, "release")
+    if delivery is None or delivery.access_revoked_at is not None:
+        return None
+    contact = session.get(Contact, delivery.contact_id) if delivery.contact_id is not None else None
+    if contact is None or contact.status in (ContactStatus.UNSUBSCRIBED, ContactStatus.ERASED):
+        return None
+    return delivery
+
+
+def record_access(session: Session, delivery: Delivery, what: str, now: datetime) -> None:
+    """Note that a recipient opened their early-access page or a file, at most once per ACCESS_VIEW_INTERVAL."""
+    recent = session.scalar(
+        select(AccessView.id)
+        .where(AccessView.delivery_id == delivery.id, AccessView.what == what,
+               AccessView.at > now - ACCESS_VIEW_INTERVAL)
+        .limit(1)
+    )
+    if recent is None:
+        session.add(AccessView(delivery_id=delivery.id, at=now, what=what))
+        session.flush()
 
 
 def revoke_access(session: Session, distribution: Distribution, *, contact_id: int | None = None) -> int:

@@ -151,9 +151,12 @@ def preview_recipient() -> Contact:
     if lists := preview_lists():
         on_lists = select(contact_lists.c.contact_id).where(contact_lists.c.list_id.in_(lists))
         contact = db.session.scalar(active.where(Contact.id.in_(on_lists)))
-    # The sample is never added to the session: it only gives the preview a name and an unsubscribe link.
-    return contact or db.session.scalar(active) or Contact(name="Jo Bloggs", email="jo@example.com",
-                                                           unsubscribe_key="sample")
+    return contact or db.session.scalar(active) or sample_journalist()
+
+
+def sample_journalist() -> Contact:
+    """A made-up journalist, never added to the session: a name for the preview and an unsubscribe link for nobody."""
+    return Contact(name="Jo Bloggs", email="jo@example.com", unsubscribe_key="sample")
 
 
 def preview_message(release: Release, contact: Contact) -> EmailMessage:
@@ -162,11 +165,14 @@ def preview_message(release: Release, contact: Contact) -> EmailMessage:
     now = clock.now()
     access_url = None
     if embargo_line(release, now):
-        access_url = absolute_url("early_access.show", token=services.access_token(0, secret))
+        # A sample link: no delivery has id 0, so it opens nothing.
+        access_url = absolute_url("early_access.show", token=services.access_token(0, "", secret))
+    # The journalist's own unsubscribe link acts as them: the staff role sees an example that works for nobody.
+    unsubscribe = unsubscribe_token(contact if current_user.can_edit_releases else sample_journalist(), secret)
     return release_message(
         release, to=mailbox(contact.name, contact.email) if contact.name else contact.email,
-        unsubscribe=absolute_url("contacts_public.unsubscribe_page", token=unsubscribe_token(contact, secret)),
-        access_url=access_url, now=now,
+        unsubscribe=absolute_url("contacts_public.unsubscribe_page", token=unsubscribe), access_url=access_url,
+        now=now,
     )
 
 

@@ -16,11 +16,11 @@ from docx.parts.document import DocumentPart
 from docx.styles.style import BaseStyle
 from lxml import etree
 
+from press.releases.files import TooLargeUnpacked, check_unpacked_size
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-# A few kilobytes of zip can unpack to gigabytes; no real release comes near this.
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 # Deleted tracked changes, field codes and formatting hold no text a reader sees.
 _SKIPPED = {W + "del", W + "moveFrom", W + "instrText", W + "delText", W + "pPr", W + "rPr", MC_FALLBACK}
 _RUN_TEXT = {W + "t": None, W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "noBreakHyphen": "-"}
@@ -55,12 +55,11 @@ def _open(data: bytes) -> WordDocument:
         raise ValueError("This is an old Word (.doc) file or a password-protected one: save it as an unprotected"
                          " .docx and upload it again.")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+        check_unpacked_size(data)
+    except TooLargeUnpacked as error:
+        raise ValueError(f"The Word document cannot be read: {error}.") from error
     except (zipfile.BadZipFile, EOFError) as error:
         raise ValueError("The file is not a Word document (.docx): it is not a zip archive.") from error
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ValueError("The Word document is too large to read (over 50 MB unpacked).")
     try:
         return docx.Document(io.BytesIO(data))
     except (ValueError, KeyError, PackageNotFoundError, etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error,
