@@ -1,8 +1,10 @@
 """The `flask press ...` commands."""
 
+import functools
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -26,8 +28,41 @@ from press.enquiries import retention
 from press.extensions import db
 from press.releases import importing, services as releases
 from press.releases.models import Release
+from press.security import discard_session
 
 press_cli = AppGroup("press", help="Press office commands.")
+
+
+def one_line_errors(doing: str) -> Callable[[Callable], Callable]:
+    """Make a command end a database or file error with one line: what failed, that nothing was written, what next.
+
+    A traceback would print the statement and, from PostgreSQL, the values it carried: contacts' names,
+    addresses and unsubscribe keys. The line says what failed in words; the error's own text is left out.
+    """
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            try:
+                return command(*args, **kwargs)
+            except SQLAlchemyError as error:
+                discard_session()
+                if database_errors.why_unavailable(error) is not None:
+                    advice = "Free some space or check the database, then run the command again."
+                else:
+                    advice = "Run the command again; if it fails the same way, report it to whoever looks after press."
+                raise click.ClickException(f"the database could not {doing} ({database_errors.plain_cause(error)}): "
+                                           f"nothing was written. {advice}") from None
+            except OSError as error:
+                discard_session()
+                where = f": {error.filename}" if error.filename else ""
+                raise click.ClickException(f"could not {doing} ({error.strerror or type(error).__name__}{where}): "
+                                           "nothing was written. Free some space or check the folder, "
+                                           "then run the command again.") from None
+
+        return run
+
+    return decorate
 
 
 @press_cli.command("create-user")
@@ -37,6 +72,7 @@ press_cli = AppGroup("press", help="Press office commands.")
 @click.option("--job-title", default="")
 @click.option("--phone", default="")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@one_line_errors("create the account")
 def create_user(email: str, name: str, role: str, job_title: str, phone: str, password_stdin: bool) -> None:
     """Create a staff account; the password comes from standard input, never the command line."""
     password = sys.stdin.readline().rstrip("\r\n")
@@ -69,6 +105,7 @@ def parse_uk_time(value: str, option: str) -> datetime:
 @click.option("--contact", "contact_email", help="Email of the staff member named as media contact.")
 @click.option("--embargo", help='Embargo time in UK time, "YYYY-MM-DD HH:MM".')
 @click.option("--final", is_flag=True, help="Mark the release final (public at its embargo time, or at once).")
+@one_line_errors("import the release")
 def import_release(file: Path, contact_email: str | None, embargo: str | None, final: bool) -> None:
     """Import a release from a text or .docx file and print its reference."""
     try:
@@ -109,6 +146,7 @@ def import_release(file: Path, contact_email: str | None, embargo: str | None, f
 
 
 @press_cli.command("demo")
+@one_line_errors("load the demo data")
 def demo() -> None:
     """Load a realistic set of demo data: staff accounts and releases, one under embargo."""
     login = load_demo(db.session, current_app.config["PRESS_REF_PREFIX"])
@@ -153,6 +191,7 @@ def worker(once: bool, processes: int | None) -> None:
 @press_cli.command("import-contacts")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--list", "list_names", multiple=True, help="Put every imported contact on this list.")
+@one_line_errors("save the import")
 def import_contacts(file: Path, list_names: tuple[str, ...]) -> None:
     """Import media contacts from a CSV file, print a summary and where the per-row report is."""
     try:
@@ -163,9 +202,17 @@ def import_contacts(file: Path, list_names: tuple[str, ...]) -> None:
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
+    summary = f"{result.added} added, {result.updated} updated, {result.skipped} skipped, {result.rejected} rejected"
     report = Path(current_app.config["PRESS_IMPORT_DIR"]) / f"contacts-import-{result.id}-report.csv"
-    report.write_text(result.report, encoding="utf-8-sig")
-    click.echo(f"{result.added} added, {result.updated} updated, {result.skipped} skipped, {result.rejected} rejected")
+    try:
+        report.write_text(result.report, encoding="utf-8-sig")
+    except OSError as error:
+        # The import is saved by now: say so, and where else the report can be had.
+        address = f"{current_app.config['PRESS_BASE_URL'].rstrip('/')}/staff/contacts/import/{result.id}/report.csv"
+        raise click.ClickException(f"the import was saved ({summary}), but its report could not be written to "
+                                   f"{report} ({error.strerror or type(error).__name__}). An admin can download "
+                                   f"it from {address}.") from None
+    click.echo(summary)
     click.echo(f"Report: {report}")
 
 
@@ -198,6 +245,7 @@ def send(reference: str, list_names: tuple[str, ...], at: str | None) -> None:
 @click.option("--older-than", "months", type=click.IntRange(min=1), default=None,
               help="Anonymise enquiries received more than this many months ago "
                    "(default: PRESS_ENQUIRY_RETENTION_MONTHS).")
+@one_line_errors("anonymise the enquiries")
 def purge_enquiries(months: int | None) -> None:
     """Remove journalists' personal data from old enquiries, keeping the statistics; the run is recorded."""
     months = months or int(current_app.config["PRESS_ENQUIRY_RETENTION_MONTHS"])

@@ -12,6 +12,10 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_BASE_URL": "http://127.0.0.1:5000",
     "PRESS_REF_PREFIX": "PRESS",
     "PRESS_ORGANISATION": "Northshire Council",
+    # How journalists reach the press office when the app cannot take their enquiry (the database is down);
+    # the email falls back to MAIL_DEFAULT_SENDER's address, and no phone line is shown without a number.
+    "PRESS_OFFICE_EMAIL": None,
+    "PRESS_OFFICE_PHONE": None,
     "PRESS_UPLOAD_DIR": None,
     # Uploaded contact files wait here between the preview and the import.
     "PRESS_IMPORT_DIR": None,
@@ -61,7 +65,8 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
     "WTF_CSRF_TIME_LIMIT": None,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Errors and logs never show a statement's values: they are contacts' and journalists' personal data.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
 }
 
 # Environment variables read as text, and the ones that need converting.
@@ -74,6 +79,8 @@ TEXT_SETTINGS = (
     "PRESS_BASE_URL",
     "PRESS_REF_PREFIX",
     "PRESS_ORGANISATION",
+    "PRESS_OFFICE_EMAIL",
+    "PRESS_OFFICE_PHONE",
     "PRESS_UPLOAD_DIR",
     "PRESS_LOGIN_RATE_LIMIT",
     "PRESS_LOGIN_ACCOUNT_RATE_LIMIT",
@@ -155,12 +162,16 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(app.instance_path, 'press.db')}"
     config["SQLALCHEMY_DATABASE_URI"] = database_uri(config["SQLALCHEMY_DATABASE_URI"])
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    # Kept when a deployment or a test gives engine options of its own.
+    options.setdefault("hide_parameters", True)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 15})
     elif config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Server-side prepared statements switch to a generic plan after five runs, which for
         # "email IN (500 values)" scans the whole contacts table; plan each query afresh instead.
-        options.setdefault("connect_args", {"prepare_threshold": None})
+        # A server that drops packets instead of refusing them answers within ten seconds as unavailable,
+        # rather than after TCP gives up.
+        options.setdefault("connect_args", {"prepare_threshold": None, "connect_timeout": 10})
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config["PRESS_UPLOAD_DIR"]:
         config["PRESS_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")

@@ -1,6 +1,7 @@
 """Template filters and the values every page can use."""
 
 from datetime import UTC, date, datetime
+from email.utils import parseaddr
 
 from flask import Flask, current_app
 
@@ -33,10 +34,22 @@ def file_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def press_office() -> dict[str, str]:
+    """How to reach the press office, from settings alone: the pages that say it show when the database is down."""
+    config = current_app.config
+    email = config["PRESS_OFFICE_EMAIL"]
+    if not email:
+        sender = config["MAIL_DEFAULT_SENDER"]
+        # Flask-Mail takes a sender as "Name <address>" or as a (name, address) pair.
+        email = sender[1] if isinstance(sender, tuple | list) else parseaddr(sender or "")[1]
+    return {"email": email or "", "phone": config["PRESS_OFFICE_PHONE"] or ""}
+
+
 def site_context() -> dict:
     return {
         "organisation": current_app.config["PRESS_ORGANISATION"],
         "base_url": current_app.config["PRESS_BASE_URL"].rstrip("/"),
+        "press_office": press_office(),
     }
 
 

@@ -4,16 +4,19 @@ from flask import Blueprint, Response, abort, current_app, make_response, redire
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from press import clock
 from press.accounts.models import User
-from press.database import UTCDateTime, prepared_statements
+from press.database import UTCDateTime, prepared_statements, unavailable
 from press.enquiries import services
 from press.enquiries.forms import NO_RELEASE, PublicEnquiryForm
 from press.enquiries.models import Enquiry
 from press.enquiries.services import Person, ReleaseRoute
 from press.extensions import db, limiter
 from press.releases.models import Release
+from press.security import handle_database_error, stand_down_database, unavailable_response
 
 bp = Blueprint("enquiries_public", __name__)
 
@@ -80,13 +83,43 @@ def too_many_requests(limit) -> Response:  # noqa: ARG001 - Flask-Limiter passes
     return posted_again(TOO_MANY, 429)
 
 
+def form_unavailable(error: SQLAlchemyError) -> Response:
+    """The database cannot be reached: the form, without it, keeps everything typed and says how to reach the office.
+
+    The release list comes from the database, so the only choice offered is the release the journalist
+    chose (or asked for in the address), by its reference: it goes with the enquiry when it is sent again.
+    """
+    stand_down_database(error)
+    form = PublicEnquiryForm()
+    if request.method == "GET":
+        form.release.data = request.args.get("release", NO_RELEASE)
+    reference = form.release.data or NO_RELEASE
+    if len(reference) > 40:
+        form.release.data = reference = NO_RELEASE
+    form.set_releases([(reference, f"Press release {reference}")] if reference else [])
+    return unavailable_response(render_template("enquiries/new.html", form=form, unavailable=True))
+
+
+@bp.errorhandler(DBAPIError)
+@bp.errorhandler(PoolTimeout)
+def database_trouble(error: SQLAlchemyError) -> Response:
+    """An outage while the form is shown or sent gives the form back, answers kept; elsewhere, the usual pages."""
+    if request.endpoint == "enquiries_public.new" and unavailable(error):
+        return form_unavailable(error)
+    return handle_database_error(error)
+
+
 @bp.errorhandler(CSRFError)
 def token_problem(error: CSRFError) -> Response:
     """A missing or stale form token: nothing is sent, and the form comes back with the answers kept."""
     db.session.rollback()
     if request.endpoint != "enquiries_public.new":
         return make_response(render_template("errors/csrf.html", error=error), 400)
-    return posted_again(TOKEN_PROBLEM, 400)
+    try:
+        return posted_again(TOKEN_PROBLEM, 400)
+    except (DBAPIError, PoolTimeout) as problem:
+        # Flask gives an error handler's own errors to no handler: this one must answer the outage itself.
+        return database_trouble(problem)
 
 
 # On the blueprint rather than the view, so the limit is checked once per request, not twice; the form
