@@ -216,12 +216,21 @@ def import_contacts(file: Path, list_names: tuple[str, ...]) -> None:
     click.echo(f"Report: {report}")
 
 
+# The option of `send` that each field named by a DistributionError comes from.
+SEND_OPTIONS = {"stop_after": "--stop-after", "at": "--at"}
+
+
 @press_cli.command("send")
 @click.argument("reference")
 @click.option("--list", "list_names", multiple=True, required=True, help="A media list to send to (repeatable).")
 @click.option("--at", "at", help='When to send, in UK time, "YYYY-MM-DD HH:MM"; now if not given.')
-def send(reference: str, list_names: tuple[str, ...], at: str | None) -> None:
+@click.option("--stop-after", "stop_after",
+              help='When to stop sending, in UK time, "YYYY-MM-DD HH:MM"; an hour after the send time if not given.')
+@one_line_errors("create the distribution")
+def send(reference: str, list_names: tuple[str, ...], at: str | None, stop_after: str | None) -> None:
     """Send a final release to media lists, now or at a time; print the distribution id."""
+    send_at = parse_uk_time(at, "--at") if at else None
+    stop_at = parse_uk_time(stop_after, "--stop-after") if stop_after else None
     release = db.session.scalar(select(Release).where(func.upper(Release.reference) == reference.strip().upper()))
     if release is None:
         raise click.ClickException(f"No release has the reference {reference}.")
@@ -232,11 +241,11 @@ def send(reference: str, list_names: tuple[str, ...], at: str | None) -> None:
     try:
         distribution = distribution_services.create_distribution(
             db.session, release, list_ids=[m.id for m in lists], contact_ids=[],
-            at=parse_uk_time(at, "--at") if at else None, stop_after=None,
-            request_key=f"cli-{secrets.token_hex(16)}", by=None,
+            at=send_at, stop_after=stop_at, request_key=f"cli-{secrets.token_hex(16)}", by=None,
         )
     except distribution_services.DistributionError as error:
-        raise click.ClickException(str(error)) from error
+        option = SEND_OPTIONS.get(error.field or "")
+        raise click.ClickException(f"Invalid value for {option}: {error}" if option else str(error)) from error
     db.session.commit()
     click.echo(distribution.id)
 

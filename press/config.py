@@ -57,6 +57,12 @@ DEFAULTS: dict[str, Any] = {
     # Enquiries older than this lose the journalist's personal data (flask press purge-enquiries).
     "PRESS_ENQUIRY_RETENTION_MONTHS": 24,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Should the shared storage (Redis) be unreachable, each process counts in its own memory, so the
+    # limits still hold per process and pages keep answering; it goes back to Redis once Redis answers.
+    # Memory storage needs no fallback: load_config turns it off there, sparing a second store and its timer.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Given to the storage; for Redis, load_config adds short timeouts unless they are set here.
+    "RATELIMIT_STORAGE_OPTIONS": {},
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_NAME": "press_session",
     "SESSION_COOKIE_HTTPONLY": True,
@@ -116,6 +122,11 @@ NO_SECRET_KEY = (
 )
 
 
+# Rate-limit storage URIs that are Redis, and how long a Redis command may take before it counts as down.
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
 def database_uri(url: str) -> str:
     """Point plain PostgreSQL URLs at the psycopg 3 driver."""
     for scheme in ("postgres://", "postgresql://"):
@@ -173,6 +184,15 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # rather than after TCP gives up.
         options.setdefault("connect_args", {"prepare_threshold": None, "connect_timeout": 10})
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = False
+    if config["RATELIMIT_STORAGE_URI"].startswith(REDIS_SCHEMES):
+        # A Redis that stops answering would otherwise hold each request for redis-py's five seconds
+        # before the limits fall back to memory, and each later check on whether it is back as long.
+        storage = dict(config["RATELIMIT_STORAGE_OPTIONS"])
+        storage.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
+        storage.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
+        config["RATELIMIT_STORAGE_OPTIONS"] = storage
     if not config["PRESS_UPLOAD_DIR"]:
         config["PRESS_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
     if not config["PRESS_IMPORT_DIR"]:

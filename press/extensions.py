@@ -1,7 +1,12 @@
 """Extension objects, created without an app and bound in create_app()."""
 
+import logging
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
 import flask_login
-from flask import current_app, request, session
+from flask import current_app, has_app_context, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
@@ -45,4 +50,36 @@ class LoginManager(flask_login.LoginManager):
 
 
 login_manager = LoginManager()
+
+
+class LimiterLog(logging.LoggerAdapter):
+    """Flask-Limiter's logger, with its two notes about its storage put in plain words in the app's log.
+
+    Flask-Limiter notes when its storage (Redis) cannot be reached and it counts in memory instead, and,
+    at an info level no default log shows, when the storage answers again. Each process makes each note
+    once an outage, so both go out as warnings naming the storage and the process; other notes pass on.
+    """
+
+    FELL_BACK = "Rate limit storage unreachable - falling back to in-memory storage"
+    RECOVERED = "Rate limit storage recovered"
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if msg not in (self.FELL_BACK, self.RECOVERED) or not has_app_context():
+            super().log(level, msg, *args, **kwargs)
+        elif msg == self.FELL_BACK:
+            current_app.logger.warning(
+                "Rate limits: %s cannot be reached, so process %d counts requests in its own memory "
+                "(each process keeps the limits on its own) until it is back.", storage_address(), os.getpid())
+        else:
+            current_app.logger.warning(
+                "Rate limits: %s is back, and process %d counts requests there again.", storage_address(), os.getpid())
+
+
+def storage_address() -> str:
+    """The rate-limit storage's scheme and host, without any password in its URI."""
+    parts = urlsplit(current_app.config["RATELIMIT_STORAGE_URI"])
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2] or parts.path}"
+
+
 limiter = Limiter(key_func=get_remote_address)
+limiter.logger = LimiterLog(limiter.logger)

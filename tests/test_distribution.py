@@ -273,3 +273,60 @@ def test_cli_send(app, runner, newsroom, frozen_clock):
         assert distribution.recipients == 3
     result = runner.invoke(args=["press", "send", reference, "--list", "Nope"])
     assert result.exit_code != 0 and "No list called" in result.output
+
+
+def send_by_cli(app, runner, newsroom, *options):
+    with app.app_context():
+        reference = db.session.get(Release, newsroom["release_id"]).reference
+    return runner.invoke(args=["press", "send", reference, "--list", "Local", "--list", "National", *options])
+
+
+def written(app) -> tuple[int, int]:
+    with app.app_context():
+        return (db.session.scalar(db.select(db.func.count()).select_from(Distribution)),
+                db.session.scalar(db.select(db.func.count()).select_from(Delivery)))
+
+
+def test_cli_send_stops_when_told(app, runner, newsroom, frozen_clock):
+    result = send_by_cli(app, runner, newsroom, "--at", "2024-09-03 12:00", "--stop-after", "2024-09-03 15:30")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        distribution = db.session.get(Distribution, int(result.stdout.strip()))
+        assert distribution.stop_after == datetime(2024, 9, 3, 14, 30, tzinfo=UTC)
+        deadlines = set(db.session.scalars(
+            db.select(Delivery.deadline_at).where(Delivery.distribution_id == distribution.id)))
+        assert deadlines == {datetime(2024, 9, 3, 14, 30, tzinfo=UTC)}
+
+
+def test_cli_send_settles_the_repeated_autumn_hour(app, runner, newsroom, frozen_clock):
+    result = send_by_cli(app, runner, newsroom, "--at", "2024-10-27 01:30 BST", "--stop-after", "2024-10-27 01:30 GMT")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        distribution = db.session.get(Distribution, int(result.stdout.strip()))
+        assert distribution.scheduled_at == datetime(2024, 10, 27, 0, 30, tzinfo=UTC)
+        assert distribution.stop_after == datetime(2024, 10, 27, 1, 30, tzinfo=UTC)
+    result = send_by_cli(app, runner, newsroom, "--at", "2024-10-27 00:30", "--stop-after", "2024-10-27 01:30")
+    assert result.exit_code != 0 and "happens twice" in result.output
+    assert written(app) == (1, 3)
+
+
+@pytest.mark.parametrize("options", [
+    ("--at", "2024-09-03 12:00", "--stop-after", "2024-09-03 11:30"),
+    ("--at", "2024-09-03 12:00", "--stop-after", "2024-09-03 12:00"),
+    # Without --at it goes now (11:00 BST), so half past ten has already gone.
+    ("--stop-after", "2024-09-03 10:30"),
+])
+def test_cli_send_refuses_to_stop_before_it_starts(app, runner, newsroom, frozen_clock, options):
+    result = send_by_cli(app, runner, newsroom, *options)
+    assert result.exit_code == 1
+    assert result.output == ("Error: Invalid value for --stop-after: "
+                             "The time to stop sending must be after the time to send.\n")
+    assert written(app) == (0, 0)
+
+
+def test_cli_send_refuses_a_stop_time_the_clocks_skip(app, runner, newsroom, frozen_clock):
+    result = send_by_cli(app, runner, newsroom, "--at", "2025-03-30 00:30", "--stop-after", "2025-03-30 01:30")
+    assert result.exit_code != 0
+    assert "Invalid value for --stop-after:" in result.output
+    assert "01:30 does not exist on Sunday 30 March 2025" in result.output
+    assert written(app) == (0, 0)
