@@ -40,11 +40,11 @@ from press.accounts import services as accounts  # noqa: E402
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists, new_unsubscribe_key  # noqa: E402
 from press.contacts.services import unsubscribe_token  # noqa: E402
 from press.distribution.emails import release_message  # noqa: E402
-from press.distribution.messages import address_domain, envelope_sender, mailbox  # noqa: E402
-from press.distribution.models import Delivery, DeliveryStatus  # noqa: E402
-from press.distribution.processes import shares  # noqa: E402
+from press.outbox.messages import address_domain, envelope_sender, mailbox  # noqa: E402
+from press.outbox.models import Delivery, DeliveryStatus  # noqa: E402
+from press.outbox.processes import shares  # noqa: E402
 from press.distribution.services import create_distribution  # noqa: E402
-from press.distribution.worker import Worker  # noqa: E402
+from press.outbox.worker import Worker  # noqa: E402
 from press.extensions import db  # noqa: E402
 from press.links import absolute_url  # noqa: E402
 from press.releases import services as releases  # noqa: E402
@@ -404,7 +404,7 @@ def bare_loop(bench: Bench, list_name: str, sink: SmtpSink) -> Throughput:
                 message = release_message(
                     release, to=mailbox(contact.name, contact.email),
                     unsubscribe=absolute_url("contacts_public.unsubscribe_page",
-                                             token=unsubscribe_token(contact, bench.secret)),
+                                             token=unsubscribe_token(contact)),
                     access_url=None, now=clock.now(),
                 )
                 relay.send_message(message, from_addr=envelope_sender(number, domain, bench.secret),
@@ -456,7 +456,7 @@ def process_kind(pid: int, top: int) -> str:
         return "gone"
     if pid == top:
         # `flask press worker --processes N` loads the app, then replaces itself with a small supervisor.
-        return "supervisor" if b"press.distribution.processes" in command else "command"
+        return "supervisor" if b"press.outbox.processes" in command else "command"
     # A child the supervisor has forked but not yet started as a worker still shows the supervisor's command.
     return "worker" if b"\0--child" in command else "starting"
 

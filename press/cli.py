@@ -22,10 +22,10 @@ from press.contacts.csvimport import ImportFileError
 from press.contacts.services import lists_named
 from press.demo import load_demo
 from press.distribution import services as distribution_services
-from press.distribution.processes import replace_process, shares
-from press.distribution.worker import Worker, configure_logging
 from press.enquiries import retention
 from press.extensions import db
+from press.outbox.processes import replace_process, shares
+from press.outbox.worker import Worker, configure_logging
 from press.releases import importing, services as releases
 from press.releases.models import Release
 from press.security import discard_session
@@ -73,7 +73,10 @@ def one_line_errors(doing: str) -> Callable[[Callable], Callable]:
 @click.option("--phone", default="")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 @one_line_errors("create the account")
-def create_user(email: str, name: str, role: str, job_title: str, phone: str, password_stdin: bool) -> None:
+def create_user(
+    email: str, name: str, role: str, job_title: str, phone: str,
+    password_stdin: bool,  # noqa: ARG001 - a required flag, so that the password's source is said
+) -> None:
     """Create a staff account; the password comes from standard input, never the command line."""
     password = sys.stdin.readline().rstrip("\r\n")
     try:

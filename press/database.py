@@ -49,13 +49,13 @@ class random_hex(FunctionElement):  # noqa: N801 - named as SQL functions are
 
 
 @compiles(random_hex, "sqlite")
-def _random_hex_sqlite(element, compiler, **kw) -> str:
+def _random_hex_sqlite(_element, _compiler, **_kw) -> str:
     # SQLite's randomness comes from a ChaCha20 generator seeded by the operating system.
     return "lower(hex(randomblob(16)))"
 
 
 @compiles(random_hex, "postgresql")
-def _random_hex_postgresql(element, compiler, **kw) -> str:
+def _random_hex_postgresql(_element, _compiler, **_kw) -> str:
     # gen_random_uuid() (core since PostgreSQL 13) draws from the server's strong random source.
     return "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"
 

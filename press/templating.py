@@ -6,7 +6,7 @@ from email.utils import parseaddr
 from flask import Flask, current_app
 
 from press import uktime
-from press.releases.rendering import plain_text, render_markdown
+from press.markdown_text import plain_text, render_markdown
 
 
 def uk_moment(moment: datetime | None) -> str:

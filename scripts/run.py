@@ -49,7 +49,7 @@ def main() -> None:
         "worker": [sys.executable, "-m", "flask", "press", "worker"],
     }
     if "PRESS_MAIL_CATCHER_DIR" in env:
-        commands["mail catcher"] = [sys.executable, "-m", "press.mailcatcher", "--port", str(CATCHER_PORT),
+        commands["mail catcher"] = [sys.executable, "-m", "press.outbox.mailcatcher", "--port", str(CATCHER_PORT),
                                     "--directory", env["PRESS_MAIL_CATCHER_DIR"]]
     processes = {name: subprocess.Popen(command, cwd=ROOT, env=env) for name, command in commands.items()}
     base = env["PRESS_BASE_URL"]

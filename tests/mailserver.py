@@ -45,7 +45,7 @@ from typing import Any, Literal
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from press.mailcatcher import SMTPController
+from press.outbox.mailcatcher import SMTPController
 
 Stage = Literal["connect", "mail", "rcpt", "data"]
 STAGES: tuple[Stage, ...] = ("connect", "mail", "rcpt", "data")
@@ -246,13 +246,13 @@ class _MisbehavingSMTP(SMTP):
             raise
         await super()._handle_client()
 
-    async def smtp_RCPT(self, arg: str | None) -> None:
+    async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802 - aiosmtpd's hook name
         await super().smtp_RCPT(arg)
         if self.close_after_reply and self.transport is not None:
             # RFC 5321 3.8: a server that answers 421 closes the transmission channel.
             self.transport.close()
 
-    async def smtp_DATA(self, arg: str) -> None:
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's hook name
         if self.envelope is not None and self.envelope.rcpt_tos and self.mail_server._take_drop():
             assert self.transport is not None
             self.transport.abort()
@@ -266,7 +266,7 @@ class _Hooks:
     def __init__(self, mail_server: MailServer) -> None:
         self._server = mail_server
 
-    async def handle_MAIL(
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
         self, smtp: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
         """Accept the sender, after any stall at MAIL."""
@@ -276,7 +276,7 @@ class _Hooks:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, smtp: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         """Accept the recipient or give the answer set with reply_for, after any stall at RCPT."""
@@ -290,7 +290,7 @@ class _Hooks:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
-    async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         """Take the message after any stall and accept delay: record it, or refuse it in strict mode."""
         await self._server._pause("data")
         connection_id = smtp.connection_id if isinstance(smtp, _MisbehavingSMTP) else 0

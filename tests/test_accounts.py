@@ -42,6 +42,16 @@ def test_login_and_logout(client, auth, make_user):
     assert client.get("/staff/releases/").status_code == 302
 
 
+def test_the_staff_area_address_leads_to_the_start_page_or_the_sign_in(client, auth, make_user):
+    make_user("staff", email="s@council.example")
+    for address in ("/staff/", "/staff"):
+        response = client.get(address, follow_redirects=True)
+        assert response.status_code == 200 and response.request.path == "/staff/login", address
+    auth.login("s@council.example")
+    response = client.get("/staff/", follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == "/staff/releases/"
+
+
 def test_wrong_password_is_refused_without_saying_which_part(client, auth, make_user):
     make_user("staff", email="s@council.example")
     for email, password in [("s@council.example", "wrong password!"), ("nobody@council.example", PASSWORD)]:

@@ -5,9 +5,9 @@ import re
 import pytest
 
 from press.contacts.models import MediaList
-from press.distribution.worker import Worker
+from press.outbox.worker import Worker
 from press.extensions import db
-from press.mailcatcher import MailCatcher
+from press.outbox.mailcatcher import MailCatcher
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import io
 import re
 from pathlib import Path
 
-from press.contacts.models import AuditEvent, Contact, MediaList
+from press.audit import AuditEvent
+from press.contacts.models import Contact, MediaList
 from press.extensions import db
 
 MESSY = """\ufeffName;E-mail;Organisation;Phone;Lists\r

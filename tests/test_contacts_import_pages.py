@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from press.contacts import services
-from press.contacts.models import AuditEvent, Contact, ContactImport, MediaList
+from press.audit import AuditEvent
+from press.contacts.models import Contact, ContactImport, MediaList
 from press.extensions import db
 
 MESSY_CSV = "\r\n".join([

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from press.contacts import services
+from press.audit import AuditEvent
 from press.contacts.models import (
-    AuditEvent, Contact, ContactEvent, ContactStatus, MediaList, Suppression, contact_lists, email_digest,
+    Contact, ContactEvent, ContactStatus, MediaList, Suppression, contact_lists, email_digest,
 )
 from press.extensions import db
 

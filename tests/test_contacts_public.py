@@ -3,11 +3,14 @@
 import re
 
 import pytest
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
-from press.contacts import services, signups
+from press.contacts import emails as contact_emails
+from press.contacts import services
 from press.contacts.models import Contact, ContactEvent, ContactStatus, MediaList, Signup
-from press.distribution.models import Delivery
-from press.distribution.outbox import enqueue
+from press.outbox.models import Delivery
+from press.enquiries.emails import ACKNOWLEDGEMENT
+from press.outbox.queue import enqueue
 from press.extensions import db
 
 
@@ -19,7 +22,7 @@ def make_contact(app):
         with app.app_context():
             contact = services.create_contact(db.session, by=None, email=email, name=name, **fields)
             db.session.commit()
-            return contact.id, services.unsubscribe_token(contact, app.config["SECRET_KEY"])
+            return contact.id, services.unsubscribe_token(contact)
 
     return make
 
@@ -60,8 +63,8 @@ def test_one_click_post_needs_no_cookie_or_csrf_and_does_not_redirect(build_app,
 def test_tampered_and_unknown_tokens_get_the_same_answer(app, client, make_contact):
     contact_id, token = make_contact()
     with app.app_context():
-        other = services.unsubscribe_serializer(app.config["SECRET_KEY"]).dumps("no-such-key")
-    forged = services.unsubscribe_serializer("another secret").dumps("whatever")
+        other = URLSafeSerializer(app.config["SECRET_KEY"], salt=services.UNSUBSCRIBE.salt).dumps("no-such-key")
+    forged = URLSafeSerializer("another secret", salt=services.UNSUBSCRIBE.salt).dumps("whatever")
     answers = []
     for bad in (token[:-2] + "xx", other, forged, "garbage", "a" * 500):
         for method in (client.get, client.post):
@@ -76,7 +79,7 @@ def test_an_unsubscribe_link_cannot_be_made_from_the_contact_id_even_with_the_ke
     """The token signs the contact's own random key, so knowing the secret key and the id is not enough."""
     first_id, first_token = make_contact()
     second_id, _ = make_contact(email="sam@radio.example")
-    signer = services.unsubscribe_serializer(app.config["SECRET_KEY"])
+    signer = URLSafeSerializer(app.config["SECRET_KEY"], salt=services.UNSUBSCRIBE.salt)
     with app.app_context():
         keys = [db.session.get(Contact, n).unsubscribe_key for n in (first_id, second_id)]
     assert keys[0] != keys[1] and all(len(key) >= 32 for key in keys)
@@ -172,11 +175,11 @@ def test_a_confirmation_link_cannot_be_made_from_the_signup_id_even_with_the_key
     with app.app_context():
         signup = db.session.scalar(db.select(Signup))
         confirmation = db.session.scalar(db.select(Delivery).where(Delivery.kind == "signup-confirmation"))
-        other = enqueue(db.session, kind="enquiry-acknowledgement", to_address="x@y.example")
+        other = enqueue(db.session, kind=ACKNOWLEDGEMENT, to_address="x@y.example", payload={"enquiry_id": 1})
         db.session.commit()
         ids = signup.id, confirmation.id, confirmation.secret, other.id, other.secret
     signup_id, delivery_id, secret, other_id, other_secret = ids
-    signer = signups.serializer(app.config["SECRET_KEY"])
+    signer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=contact_emails.CONFIRMATION.salt)
     forged = [signer.dumps(signup_id),  # the earlier format: the signup's id alone
               signer.dumps([delivery_id, "0" * 32]), signer.dumps([delivery_id, ""]),
               signer.dumps([other_id, other_secret]), signer.dumps([signup_id, secret][::-1])]
@@ -197,8 +200,6 @@ def test_unsubscribed_contact_who_signs_up_again_is_resubscribed(app, client, ma
     with app.app_context():
         # The link is the confirmation email's own, made from its delivery as the worker does.
         confirmation = db.session.scalar(db.select(Delivery).where(Delivery.kind == "signup-confirmation"))
-        from press.contacts.signups import confirmation_token
-
-        link = f"/get-releases/confirm/{confirmation_token(confirmation, app.config['SECRET_KEY'])}"
+        link = f"/get-releases/confirm/{contact_emails.confirmation_token(confirmation)}"
     client.post(link)
     assert status_of(app, contact_id) == ContactStatus.ACTIVE

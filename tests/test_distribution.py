@@ -7,11 +7,12 @@ import pytest
 
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
-from press.distribution import services
-from press.distribution.messages import delivery_from_envelope
+from press.distribution import access, services
+from press.outbox.messages import delivery_from_envelope
 from press.accounts.models import User
-from press.distribution.models import AccessView, Delivery, Distribution
-from press.distribution.worker import Worker
+from press.distribution.models import AccessView, Distribution
+from press.outbox.models import Delivery
+from press.outbox.worker import Worker
 from press.extensions import db
 from press.releases import services as releases
 from press.releases.models import Release
@@ -157,7 +158,7 @@ def test_early_access_is_personal_recorded_revocable_and_ends_at_the_lift(app, c
         assert {db.session.get(Delivery, v.delivery_id).to_address for v in views} == {"ann@gazette.example"}
     assert client.get(link[:-3] + "abc").status_code == 404, "a forged link finds nothing"
     with app.app_context():
-        services.revoke_access(db.session, db.session.get(Distribution, distribution_id),
+        access.revoke_access(db.session, db.session.get(Distribution, distribution_id),
                                contact_id=newsroom["people"]["ann@gazette.example"])
         db.session.commit()
     assert client.get(link).status_code == 404
@@ -224,7 +225,7 @@ def test_contact_who_unsubscribes_while_queued_gets_nothing(app, client, newsroo
     distribution_id = distribute(app, newsroom, at=frozen_clock() + timedelta(minutes=10))
     with app.app_context():
         ann = db.session.get(Contact, newsroom["people"]["ann@gazette.example"])
-        token = contacts.unsubscribe_token(ann, app.config["SECRET_KEY"])
+        token = contacts.unsubscribe_token(ann)
     client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     frozen_clock.advance(minutes=10)
     run_worker(app)

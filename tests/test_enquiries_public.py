@@ -1,15 +1,15 @@
 """The journalist's enquiry form: what it accepts, what it refuses, and what it starts."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, select
 
 from press.contacts import services as contacts
 from press.database import PREPARE_AFTER
-from press.distribution.models import Delivery
-from press.distribution.worker import Worker
+from press.outbox.models import Delivery
+from press.outbox.worker import Worker
 from press.enquiries import services
 from press.enquiries.models import Enquiry, EnquiryEvent
 from press.extensions import db, limiter
@@ -113,6 +113,20 @@ def test_an_address_in_the_contacts_list_is_linked(app, client, office):
     assert enquiries(app)[0].contact_id == contact_id
 
 
+def test_a_deadline_in_the_repeated_autumn_hour_asks_gmt_or_bst_and_keeps_the_enquiry(app, client, office):
+    data = answers(deadline_date="2024-10-27", deadline_time="01:30", body="Which 01:30 do I mean?")
+    response = client.post("/enquiries/new", data=data)
+    page = response.data.decode()
+    assert response.status_code == 422 and enquiries(app) == []
+    assert 'name="deadline_zone"' in page and 'href="#deadline_zone' in page
+    assert "Which 01:30 do I mean?" in page, "what was typed is kept"
+    assert client.post("/enquiries/new", data=data | {"deadline_zone": "BST"}).status_code == 303
+    assert client.post("/enquiries/new", data=data | {"deadline_zone": "GMT"}).status_code == 303
+    first, second = enquiries(app)
+    assert (first.deadline_at, second.deadline_at) == (datetime(2024, 10, 27, 0, 30, tzinfo=UTC),
+                                                       datetime(2024, 10, 27, 1, 30, tzinfo=UTC))
+
+
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"name": ""}, "name", "Enter your name."),
     ({"email": "not-an-address"}, "email", "Enter an email address like name@example.com."),
@@ -190,7 +204,7 @@ def test_submissions_prepare_their_writes_on_postgresql_and_give_the_connection_
         app, client, office):
     seen = []  # (driver connection, its prepare_threshold) as each enquiry was written
 
-    def watch(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001 - the event's signature
+    def watch(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith("INSERT INTO enquiries "):
             driver = conn.connection.dbapi_connection
             seen.append((driver, getattr(driver, "prepare_threshold", "not on SQLite")))

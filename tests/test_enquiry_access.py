@@ -8,7 +8,7 @@ from press.extensions import db
 
 PUBLIC = {"enquiries_public.new", "enquiries_public.sent"}
 # Everything else under /staff/enquiries is for staff and above; these only for managers and admins.
-MANAGERS_ONLY = {"enquiry_log.export", "enquiries.duty_officer"}
+MANAGERS_ONLY = {"enquiries.export", "enquiries.duty_officer"}
 
 
 def enquiry_routes(app) -> list[tuple[str, str, str]]:

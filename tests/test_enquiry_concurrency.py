@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from press import clock, create_app, uktime
 from press.accounts import services as accounts
 from press.accounts.models import User
-from press.distribution.models import Delivery
+from press.outbox.models import Delivery
 from press.enquiries import services
 from press.enquiries.models import Enquiry, EnquiryEvent
 from press.extensions import db

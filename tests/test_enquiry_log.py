@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from press.accounts.models import User
-from press.contacts.models import AuditEvent
+from press.audit import AuditEvent
 from press.enquiries import queries, services
 from press.enquiries.models import Enquiry
 from press.extensions import db

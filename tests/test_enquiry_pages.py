@@ -1,14 +1,14 @@
 """One enquiry's staff page and working it, staff logging an enquiry, and choosing the duty press officer."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from press.accounts.models import User
 from press.contacts import services as contacts
-from press.distribution.models import Delivery
+from press.outbox.models import Delivery
 from press.enquiries import services
 from press.enquiries.models import DutyOfficer, Enquiry, EnquiryEvent
 from press.extensions import db
@@ -346,6 +346,17 @@ def test_staff_log_a_phone_enquiry_linked_to_a_contact(app, client, office, sign
     # Nobody acknowledges a call by email; the duty officer is told.
     assert deliveries(app, "enquiry-acknowledgement") == []
     assert [d.to_address for d in deliveries(app, "enquiry-assigned")] == ["duty.officer@northshire.example"]
+
+
+def test_an_interview_time_in_the_repeated_autumn_hour_asks_gmt_or_bst(app, client, office, signed_in):
+    data = logged(kind="interview", interviewee="The leader", interview_format="radio", proposed_date="2024-10-27",
+                  proposed_time="01:15")
+    response = client.post("/staff/enquiries/new", data=data)
+    assert response.status_code == 422 and 'name="proposed_zone"' in response.data.decode()
+    assert "Why were bins missed?" in response.data.decode(), "what was typed is kept"
+    assert client.post("/staff/enquiries/new", data=data | {"proposed_zone": "GMT"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Enquiry.proposed_at)) == datetime(2024, 10, 27, 1, 15, tzinfo=UTC)
 
 
 def test_staff_may_log_an_enquiry_about_an_embargoed_release(app, client, office, signed_in):

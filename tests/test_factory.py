@@ -75,6 +75,21 @@ def test_environment_is_read(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://user@db.example/press"
 
 
+def test_every_press_setting_can_be_set_from_the_environment(monkeypatch, tmp_path):
+    from press import config
+
+    readable = set(config.TEXT_SETTINGS + config.INT_SETTINGS + config.FLOAT_SETTINGS + config.BOOL_SETTINGS)
+    assert {name for name in config.DEFAULTS if name.startswith("PRESS_")} <= readable
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("PRESS_IMPORT_DIR", str(tmp_path / "imports"))
+    monkeypatch.setenv("PRESS_RELEASES_PER_PAGE", "7")
+    monkeypatch.setenv("PRESS_SIGNUP_CONFIRM_DAYS", "3")
+    app = create_app({"PRESS_UPLOAD_DIR": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["PRESS_IMPORT_DIR"] == str(tmp_path / "imports")
+    assert app.config["PRESS_RELEASES_PER_PAGE"] == 7
+    assert app.config["PRESS_SIGNUP_CONFIRM_DAYS"] == 3
+
+
 def test_https_base_url_makes_cookies_secure(tmp_path):
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://", "PRESS_BASE_URL": "https://news.example"})
     assert app.config["SESSION_COOKIE_SECURE"] is True

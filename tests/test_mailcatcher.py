@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from press.mailbox import list_messages, message_parts, read_message
-from press.mailcatcher import MAX_MESSAGE_SIZE, MailCatcher
+from press.outbox.mailbox import list_messages, message_parts, read_message
+from press.outbox.mailcatcher import MAX_MESSAGE_SIZE, MailCatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
@@ -42,14 +42,14 @@ def release(to: str = "Jane Réporter <jane@news.test>", subject: str = "Embargo
 
 
 @pytest.fixture
-def catcher(tmp_path: Path):  # noqa: ANN201 - a generator fixture
+def catcher(tmp_path: Path):
     """A catcher on an ephemeral loopback port, keeping mail under tmp_path/mail."""
     with MailCatcher(tmp_path / "mail", port=0) as running:
         yield running
 
 
 def test_a_caught_message_is_listed_read_and_taken_apart(catcher: MailCatcher, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="press.mailcatcher")
+    caplog.set_level(logging.INFO, logger="press.outbox.mailcatcher")
     sent = release()
     with smtplib.SMTP(catcher.host, catcher.port, timeout=10) as client:
         client.send_message(sent, to_addrs=["jane@news.test", "desk@news.test"])
@@ -213,7 +213,7 @@ def test_message_parts_survive_an_unknown_charset() -> None:
     assert message_parts(message)[0] == "café\n"
 
 
-def wait_for_line(stream, needle: str, timeout: float) -> str:  # noqa: ANN001 - a text pipe
+def wait_for_line(stream, needle: str, timeout: float) -> str:
     """Read a child's pipe until a line contains needle; fail if it does not come in time."""
     while True:
         ready, _, _ = select.select([stream], [], [], timeout)
@@ -227,7 +227,7 @@ def wait_for_line(stream, needle: str, timeout: float) -> str:  # noqa: ANN001 -
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serve_runs_until_a_signal_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     directory = tmp_path / "mail"
-    command = [sys.executable, "-m", "press.mailcatcher", "--port", "0", "--directory", str(directory)]
+    command = [sys.executable, "-m", "press.outbox.mailcatcher", "--port", "0", "--directory", str(directory)]
     with subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True) as process:
         try:
             assert process.stderr is not None

@@ -89,7 +89,7 @@ def test_accepted_message_is_recorded_and_parsed() -> None:
         assert server.messages == [] and server.connections == 0
 
 
-def test_fixture_gives_a_started_strict_server(mail_server: MailServer) -> None:  # noqa: F811
+def test_fixture_gives_a_started_strict_server(mail_server: MailServer) -> None:
     assert mail_server.strict
     with connect(mail_server) as client:
         client.send_message(release())
@@ -97,7 +97,7 @@ def test_fixture_gives_a_started_strict_server(mail_server: MailServer) -> None:
 
 
 def test_factory_fixture_starts_servers_with_options(
-    mail_server_factory: Callable[..., MailServer],  # noqa: F811
+    mail_server_factory: Callable[..., MailServer],
 ) -> None:
     lenient = mail_server_factory(strict=False)
     with connect(lenient) as client:
@@ -415,7 +415,7 @@ def test_options_are_checked() -> None:
     with pytest.raises(ValueError):
         MailServer(tls="ssl")  # type: ignore[arg-type]
     with pytest.raises(RuntimeError):
-        server.ca_file
+        server.ca_file  # noqa: B018 - reading it raises
 
 
 def test_server_can_be_restarted_and_stops_with_clients_still_connected() -> None:
@@ -435,7 +435,7 @@ def test_server_can_be_restarted_and_stops_with_clients_still_connected() -> Non
         server.stop()
 
 
-def read_line(stream, timeout: float) -> str:  # noqa: ANN001 - a text pipe
+def read_line(stream, timeout: float) -> str:
     """One line from a child's pipe, or an AssertionError if none comes in time."""
     ready, _, _ = select.select([stream], [], [], timeout)
     assert ready, "the mail server process printed nothing"

@@ -8,11 +8,11 @@ from flask import current_app
 
 from press.contacts import services as contacts
 from press.contacts.models import Contact, ContactStatus
-from press.distribution import senders
-from press.distribution.messages import build_message, delivery_from_envelope
-from press.distribution.models import Delivery, DeliveryStatus
-from press.distribution.outbox import enqueue
-from press.distribution.worker import Worker
+from press.outbox import kinds
+from press.outbox.messages import build_message, delivery_from_envelope
+from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.queue import enqueue
+from press.outbox.worker import Worker
 from press.extensions import db
 
 
@@ -28,13 +28,19 @@ def app_config(app_config, mail_server):
     return app_config | mail_server.app_settings(PRESS_SMTP_TIMEOUT=2, PRESS_SMTP_CONNECTIONS=2)
 
 
+NOTE = kinds.Kind("note", render_note, payload=("subject",))
+MAILING = kinds.Kind("mailing", render_note, payload=("subject",), suppressible=True)
+# A note without its subject, which cannot be built.
+BROKEN = kinds.Kind("broken-note", render_note)
+
+
 @pytest.fixture(autouse=True)
 def note_kinds(monkeypatch):
-    monkeypatch.setitem(senders.KINDS, "note", senders.Kind(render_note, suppressible=False))
-    monkeypatch.setitem(senders.KINDS, "mailing", senders.Kind(render_note, suppressible=True))
+    for kind in (NOTE, MAILING, BROKEN):
+        monkeypatch.setitem(kinds.KINDS, kind.name, kind)
 
 
-def queue(app, *addresses, kind="note", **fields):
+def queue(app, *addresses, kind=NOTE, **fields):
     with app.app_context():
         ids = [enqueue(db.session, kind=kind, to_address=a, payload={"subject": f"For {a}"}, **fields).id
                for a in addresses]
@@ -153,7 +159,7 @@ def test_suppression_is_checked_again_at_send_time(app, mail_server):
         stays = contacts.create_contact(db.session, by=None, email="stays@gazette.example", name="Stays")
         leaves = contacts.create_contact(db.session, by=None, email="leaves@gazette.example", name="Leaves")
         for contact in (stays, leaves):
-            enqueue(db.session, kind="mailing", to_address=contact.email, contact_id=contact.id,
+            enqueue(db.session, kind=MAILING, to_address=contact.email, contact_id=contact.id,
                     payload={"subject": "Release"})
         db.session.commit()
         contacts.unsubscribe(db.session, db.session.get(Contact, leaves.id), how="link")
@@ -165,7 +171,7 @@ def test_suppression_is_checked_again_at_send_time(app, mail_server):
 
 def test_no_header_can_be_injected(app, mail_server):
     with app.app_context():
-        enqueue(db.session, kind="note", to_address="r@gazette.example",
+        enqueue(db.session, kind=NOTE, to_address="r@gazette.example",
                 payload={"subject": "Hello\r\nBcc: victim@elsewhere.example\r\n\r\nbody"})
         db.session.commit()
     run_worker(app)
@@ -178,7 +184,7 @@ def test_no_header_can_be_injected(app, mail_server):
 def test_a_message_that_cannot_be_built_fails_alone(app, mail_server):
     queue(app, "r@gazette.example")
     with app.app_context():
-        enqueue(db.session, kind="note", to_address="broken@gazette.example", payload={})
+        enqueue(db.session, kind=BROKEN, to_address="broken@gazette.example")
         db.session.commit()
     run_worker(app)
     rows = deliveries(app)
@@ -211,7 +217,7 @@ def test_stop_finishes_in_flight_and_gives_back_the_rest(app, mail_server):
 def test_erasing_a_contact_clears_their_deliveries(app, mail_server):
     with app.app_context():
         contact = contacts.create_contact(db.session, by=None, email="r@gazette.example", name="R")
-        enqueue(db.session, kind="mailing", to_address=contact.email, contact_id=contact.id, payload={"subject": "x"})
+        enqueue(db.session, kind=MAILING, to_address=contact.email, contact_id=contact.id, payload={"subject": "x"})
         db.session.commit()
         contact_id = contact.id
     run_worker(app)

@@ -1,6 +1,7 @@
 """What the worker reads again before each message, how long it keeps a release, and its leases."""
 
 import threading
+from dataclasses import replace
 import time
 from datetime import timedelta
 
@@ -11,10 +12,12 @@ from press import clock, create_app
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.database import PREPARE_AFTER
-from press.distribution import senders, services
-from press.distribution.models import Delivery, DeliveryStatus, Distribution
-from press.distribution.leases import claim, still_held
-from press.distribution.worker import Worker, own_connection
+from press.distribution import services
+from press.outbox import kinds, senders
+from press.distribution.models import Distribution
+from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.leases import claim, still_held
+from press.outbox.worker import Worker, own_connection
 from press.extensions import db
 from press.releases import services as releases
 from press.releases.models import Release
@@ -56,7 +59,7 @@ def elsewhere(app, change) -> None:
 
 def while_building(monkeypatch, app, change, message: int) -> None:
     """Make ``change`` elsewhere while the worker builds its ``message``-th release email (1 for the first)."""
-    kind = senders.KINDS["release"]
+    kind = kinds.KINDS["release"]
     calls = []
 
     def render(delivery):
@@ -66,8 +69,7 @@ def while_building(monkeypatch, app, change, message: int) -> None:
             elsewhere(app, change)
         return built
 
-    monkeypatch.setitem(senders.KINDS, "release",
-                        senders.Kind(render, kind.suppressible, kind.unwanted, kind.current))
+    monkeypatch.setitem(kinds.KINDS, "release", replace(kind, render=render))
 
 
 def after_first_message(monkeypatch, app, change) -> None:

@@ -18,7 +18,8 @@ from flask_migrate import upgrade
 from sqlalchemy import select, update
 
 from press import clock, create_app
-from press.distribution.models import Delivery, DeliveryStatus, Distribution
+from press.distribution.models import Distribution
+from press.outbox.models import Delivery, DeliveryStatus
 from press.extensions import db
 from tests.conftest import base_config, migrate_to_head
 from tests.mailserver import MailServer

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from press.distribution.models import DeliveryStatus
-from press.distribution.processes import Share, shares, split
+from press.outbox.models import DeliveryStatus
+from press.outbox.processes import Share, shares, split
 from tests.mailserver import MailServer
 from tests.test_worker_processes import handled, make_mailing, rows, statuses, workers
 

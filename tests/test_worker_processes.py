@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, select
 from press import clock, create_app
 from press.accounts import services as accounts
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists, new_unsubscribe_key
-from press.distribution.models import Delivery, DeliveryStatus
+from press.outbox.models import Delivery, DeliveryStatus
 from press.distribution.services import create_distribution
 from press.extensions import db
 from press.releases import services as releases
@@ -36,7 +36,7 @@ SECRET_KEY = "test-secret-key"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS = 2
 LEASE_SECONDS = 3
-# From press/distribution/worker.py: a worker claims chunks of CHUNK (4) rows only when its queue has room
+# From press/outbox/worker.py: a worker claims chunks of CHUNK (4) rows only when its queue has room
 # for them, and the queue holds one chunk per connection. With the queue full and each sender holding a
 # chunk, at most 4C + 4C rows are leased to one worker at any moment.
 MOST_LEASED = 8 * CONNECTIONS

@@ -8,6 +8,7 @@ claim nothing, and carry on once writes are taken again; at most one message per
 import collections
 import sqlite3
 import threading
+from dataclasses import replace
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,10 +22,12 @@ from press import clock
 from press.accounts.models import User
 from press.contacts import services as contacts
 from press.contacts.models import MediaList
-from press.distribution import senders, services
-from press.distribution.leases import DatabaseClock
-from press.distribution.models import Delivery, DeliveryStatus, Distribution
-from press.distribution.worker import Worker
+from press.distribution import services
+from press.outbox import kinds
+from press.outbox.leases import DatabaseClock
+from press.distribution.models import Distribution
+from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.worker import Worker
 from press.extensions import db
 from press.releases.models import Release
 
@@ -215,15 +218,14 @@ def test_message_ids_differ_between_deliveries(app, mail_server, make_user, make
 def test_deliveries_found_past_their_time_by_a_sender_are_told_to_the_manager(
         app, make_user, make_release, mail_server, frozen_clock, monkeypatch):
     sent = mailing(app, make_user, make_release, 4)
-    kind = senders.KINDS["release"]
+    kind = kinds.KINDS["release"]
 
     def slow_render(delivery):
         # The first message takes so long that the stop-sending time passes while the rest are in hand.
         frozen_clock.advance(hours=2)
         return kind.render(delivery)
 
-    monkeypatch.setitem(senders.KINDS, "release", senders.Kind(slow_render, kind.suppressible, kind.unwanted,
-                                                               kind.current))
+    monkeypatch.setitem(kinds.KINDS, "release", replace(kind, render=slow_render))
     app.config["PRESS_SMTP_CONNECTIONS"] = 1
     Worker(app).run(once=True)
     assert statuses(app)[DeliveryStatus.MISSED] == 3

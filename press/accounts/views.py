@@ -5,7 +5,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from press.accounts import services
+from press.accounts import queries, services
 from press.accounts.access import safe_next, staff_required
 from press.accounts.forms import LoginForm
 from press.accounts.models import User
@@ -20,7 +20,7 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    return db.session.scalar(db.select(User).where(User.session_token == token, User.active.is_(True)))
+    return queries.signed_in_user(db.session, token)
 
 
 def login_limit() -> str:
@@ -83,4 +83,12 @@ def logout():
     logout_user()
     session.clear()
     flash("You have signed out.")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/")
+def start():
+    """The staff area's own address: a signed-in person's start page, or the sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("releases.index"))
     return redirect(url_for("accounts.login"))

@@ -1,18 +1,24 @@
 """Staff pages for importing contacts: upload, check the column mapping, import, download the report."""
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from press.accounts.access import editor_required
 from press.accounts.models import Role
-from press.contacts import csvimport, importing
-from press.contacts.models import ContactImport, MediaList
+from press.contacts import csvimport, importing, queries
+from press.contacts.blueprints import staff as bp
+from press.contacts.models import ContactImport
 from press.contacts.staff_forms import ImportUploadForm, mapping_form
 from press.extensions import db
-
-bp = Blueprint("contact_imports", __name__, url_prefix="/staff/contacts/import")
 
 ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with a byte-order mark)",
              "cp1252": "Windows-1252 (Western European)", "utf-16": "UTF-16"}
@@ -31,11 +37,11 @@ def get_import(import_id: int) -> ContactImport:
     return contact_import
 
 
-@bp.route("", methods=["GET", "POST"])
+@bp.route("/import", methods=["GET", "POST"])
 @editor_required
-def upload():
+def import_upload():
     form = ImportUploadForm()
-    existing = {m.id: m.name for m in db.session.scalars(select(MediaList).order_by(MediaList.name))}
+    existing = {m.id: m.name for m in queries.media_lists(db.session)}
     form.lists.choices = [SelectChoice(list_id, name) for list_id, name in existing.items()]
     if form.validate_on_submit():
         upload = form.document.data
@@ -47,25 +53,25 @@ def upload():
         else:
             contact_import.list_names = form.list_names(existing)
             db.session.commit()
-            return redirect(url_for(".preview", import_id=contact_import.id))
+            return redirect(url_for(".import_preview", import_id=contact_import.id))
     return render_template("contacts/import.html", form=form)
 
 
-@bp.route("/<int:import_id>", methods=["GET", "POST"])
+@bp.route("/import/<int:import_id>", methods=["GET", "POST"])
 @editor_required
-def preview(import_id: int):
+def import_preview(import_id: int):
     contact_import = get_import(import_id)
     if contact_import.finished_at is not None:
-        return redirect(url_for(".done", import_id=import_id))
+        return redirect(url_for(".import_done", import_id=import_id))
     try:
         table = importing.stored_table(contact_import, import_dir())
     except (OSError, csvimport.ImportFileError):
         flash("The uploaded file is no longer available: upload it again.", "error")
-        return redirect(url_for(".upload"))
+        return redirect(url_for(".import_upload"))
     form = mapping_form(table.headers, contact_import.mapping)
     if form.validate_on_submit():
         if not importing.claim(db.session, contact_import):
-            return redirect(url_for(".done", import_id=import_id))
+            return redirect(url_for(".import_done", import_id=import_id))
         try:
             importing.run_import(db.session, contact_import, table, mapping=form.mapping(),
                                  list_names=contact_import.list_names, by=current_user)
@@ -74,24 +80,24 @@ def preview(import_id: int):
             form.form_errors.append(str(error))
         else:
             db.session.commit()
-            return redirect(url_for(".done", import_id=import_id))
+            return redirect(url_for(".import_done", import_id=import_id))
     return render_template("contacts/import_preview.html", form=form, contact_import=contact_import, table=table,
                            encoding=ENCODINGS.get(table.encoding, table.encoding),
                            separator=SEPARATORS.get(table.delimiter, table.delimiter))
 
 
-@bp.get("/<int:import_id>/done")
+@bp.get("/import/<int:import_id>/done")
 @editor_required
-def done(import_id: int):
+def import_done(import_id: int):
     contact_import = get_import(import_id)
     if contact_import.finished_at is None:
-        return redirect(url_for(".preview", import_id=import_id))
+        return redirect(url_for(".import_preview", import_id=import_id))
     return render_template("contacts/import_done.html", contact_import=contact_import)
 
 
-@bp.get("/<int:import_id>/report.csv")
+@bp.get("/import/<int:import_id>/report.csv")
 @editor_required
-def report(import_id: int):
+def import_report(import_id: int):
     contact_import = get_import(import_id)
     if contact_import.finished_at is None:
         abort(404)

@@ -17,7 +17,8 @@ from press.contacts.csvimport import (
 from press.contacts.models import (
     LAWFUL_BASES, Contact, ContactEvent, ContactImport, ContactStatus, Suppression, contact_lists, email_digest,
 )
-from press.contacts.services import audit, list_name, lists_named
+from press.audit import audit
+from press.contacts.services import list_name, lists_named
 
 MERGED_FIELDS = ("name", "outlet", "job_title", "phone", "notes", "source", "lawful_basis")
 CHUNK = 500

@@ -124,20 +124,6 @@ class Suppression(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class AuditEvent(db.Model):
-    """Who did something that matters for data protection (exports, erasures, imports), and when."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
-    action: Mapped[str] = mapped_column(String(60))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
-
-    user: Mapped[User | None] = relationship()
-
-
 class ContactImport(db.Model):
     """An uploaded contacts file: its column mapping before it runs, its outcome after."""
 

@@ -1,22 +1,19 @@
 """Public pages for journalists: unsubscribe (RFC 8058 one-click too) and asking for releases."""
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import abort, current_app, render_template
 
-from press.contacts import services, signups
+from press.contacts import emails, services, signups
 from press.contacts.forms import SignupForm
 from press.extensions import csrf, db, limiter
 from press.forms import BaseForm
+from press.limits import public_limit
+from press.contacts.blueprints import public as bp
 
-bp = Blueprint("contacts_public", __name__)
-
-
-def public_limit() -> str:
-    return current_app.config["PRESS_PUBLIC_FORM_RATE_LIMIT"]
 
 
 def contact_or_404(token: str):
     """The token's contact; a forged token and an unknown one get the same answer."""
-    contact = services.contact_for_token(db.session, token, current_app.config["SECRET_KEY"])
+    contact = services.contact_for_token(db.session, token)
     if contact is None:
         abort(404)
     return contact
@@ -62,7 +59,7 @@ def signup():
 @limiter.limit(public_limit, methods=["POST"])
 def confirm(token: str):
     config = current_app.config
-    signup = signups.signup_for_token(db.session, token, config["SECRET_KEY"], config["PRESS_SIGNUP_CONFIRM_DAYS"])
+    signup = emails.signup_for_token(db.session, token, config["PRESS_SIGNUP_CONFIRM_DAYS"])
     if signup is None:
         return render_template("contacts/signup_invalid.html"), 404
     form = BaseForm()

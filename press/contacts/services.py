@@ -3,18 +3,19 @@
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from press import clock
+from press.audit import audit
 from press.accounts.models import User
 from press.accounts.services import normalise_email
 from press.contacts.models import (
-    AuditEvent, Contact, ContactEvent, ContactStatus, MediaList, Suppression, contact_lists, email_digest,
+    Contact, ContactEvent, ContactStatus, MediaList, Suppression, contact_lists, email_digest,
 )
-from press.distribution.models import Delivery
+from press.outbox.models import Delivery
+from press.tokens import Token
 
 CONTACT_FIELDS = ("name", "email", "outlet", "job_title", "phone", "notes", "source", "lawful_basis")
 
@@ -40,11 +41,6 @@ def check_not_erased(session: Session, email: str, *, readd_erased: bool) -> Sup
             "Add it again only if they have asked you to, and tick the box to say so.", "email",
         )
     return suppression
-
-
-def audit(session: Session, action: str, by: User | None, **details: Any) -> None:
-    """Record an action that matters for data protection in the audit trail."""
-    session.add(AuditEvent(action=action, user=by, details=details, at=clock.now()))
 
 
 def record(session: Session, contact: Contact, action: str, by: User | None, **details: Any) -> None:
@@ -152,21 +148,18 @@ def set_status(session: Session, contact: Contact, status: ContactStatus, *, rea
     record(session, contact, "status changed", by, **{"from": previous, "to": str(status), "reason": reason.strip()})
 
 
-def unsubscribe_serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt="press.unsubscribe")
+# A contact's unsubscribe link signs their random key, so it cannot be made from their id or address.
+UNSUBSCRIBE = Token("unsubscribe")
 
 
-def unsubscribe_token(contact: Contact, secret: str) -> str:
+def unsubscribe_token(contact: Contact) -> str:
     """The contact's unsubscribe token: their random key, signed so it cannot be forged or guessed."""
-    return unsubscribe_serializer(secret).dumps(contact.unsubscribe_key)
+    return UNSUBSCRIBE.make(contact.unsubscribe_key)
 
 
-def contact_for_token(session: Session, token: str, secret: str) -> Contact | None:
+def contact_for_token(session: Session, token: str) -> Contact | None:
     """The contact an unsubscribe token belongs to; None for a tampered or unknown token alike."""
-    try:
-        key = unsubscribe_serializer(secret).loads(token)
-    except BadSignature:
-        return None
+    key = UNSUBSCRIBE.read(token)
     if not isinstance(key, str):
         return None
     return session.scalar(

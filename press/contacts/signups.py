@@ -2,26 +2,20 @@
 
 from datetime import timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.accounts.services import normalise_email
 from press.contacts.models import Contact, ContactStatus, MediaList, Signup
+from press.contacts.emails import SIGNUP_CONFIRMATION
 from press.contacts.services import create_contact, find_contact_by_email, record, set_status
-from press.distribution.models import Delivery
-from press.distribution.outbox import enqueue
-from press.distribution.services import delivery_for_link
+from press.outbox.queue import enqueue
 
 CONSENT_TEXT = (
     "I would like to receive press releases from {organisation} by email at this address. "
     "I can unsubscribe at any time with the link in every email."
 )
-
-
-def serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="press.signup")
 
 
 def signup_list(session: Session) -> MediaList | None:
@@ -37,30 +31,9 @@ def request_signup(session: Session, *, name: str, email: str, outlet: str, medi
                     media_list=media_list, consent_text=CONSENT_TEXT.format(organisation=organisation), created_at=now)
     session.add(signup)
     session.flush()
-    enqueue(session, kind="signup-confirmation", to_address=signup.email, payload={"signup_id": signup.id},
+    enqueue(session, kind=SIGNUP_CONFIRMATION, to_address=signup.email, payload={"signup_id": signup.id},
             deadline=now + timedelta(days=1))
     return signup
-
-
-def confirmation_token(delivery: Delivery, secret: str) -> str:
-    """The token of a confirmation email's link: that email's delivery and its random value, signed.
-
-    The random value means the link cannot be made from a signup's id, even by someone who has the key.
-    """
-    return serializer(secret).dumps([delivery.id, delivery.secret])
-
-
-def signup_for_token(session: Session, token: str, secret: str, max_age_days: int) -> Signup | None:
-    """The signup a confirmation link belongs to, if the link is genuine and not too old."""
-    try:
-        value = serializer(secret).loads(token, max_age=max_age_days * 86400)
-    except (BadSignature, SignatureExpired):
-        return None
-    delivery = delivery_for_link(session, value, "signup-confirmation")
-    if delivery is None:
-        return None
-    signup_id = delivery.payload.get("signup_id")
-    return session.get(Signup, signup_id) if type(signup_id) is int else None
 
 
 def confirm_signup(session: Session, signup: Signup) -> Contact:

@@ -3,15 +3,14 @@
 import phonenumbers
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, EmailField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from press.contacts.csvimport import ALL_FIELDS, FIELD_LABELS
 from press.contacts.models import LAWFUL_BASES
-from press.forms import BaseForm
+from press.forms import BaseForm, CheckboxesField
 
 PHONE_MESSAGE = "Enter a UK phone number like 07700 900123, or an international one starting with +."
 EXTENSION_MESSAGE = "Leave the extension out of the phone number and put it in the notes."
@@ -68,13 +67,6 @@ class PhoneField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return display_phone(self.data or "")
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices shown as checkboxes rather than a multiple select."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ContactForm(BaseForm):

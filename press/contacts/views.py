@@ -1,33 +1,29 @@
 """Staff pages for the media contacts list: finding, changing, exporting and erasing contacts."""
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import time
 
 from flask import (
-    Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
+    Response, current_app, flash, redirect, render_template, request, url_for,
 )
 from flask_login import current_user
-from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select
 from wtforms.fields.choices import SelectChoice
 
 from press import clock, uktime
+from press.audit import audit
 from press.accounts.access import editor_required, staff_required
-from press.contacts import services
-from press.contacts.models import (
-    LAWFUL_BASES, Contact, ContactEvent, ContactStatus, MediaList,
-)
+from press.contacts import queries, services
+from press.contacts.models import LAWFUL_BASES, Contact, ContactStatus
 from press.contacts.staff_forms import (
     ConfirmForm, ContactForm, StatusForm, display_phone,
 )
-from press.database import MAX_ID
 from press.extensions import db
-from press.spreadsheets import safe_cell
+from press.pages import id_arg
+from press.spreadsheets import csv_download, safe_cell
+from press.contacts.blueprints import staff as bp
 
-bp = Blueprint("contacts", __name__, url_prefix="/staff/contacts")
 bp.add_app_template_filter(display_phone, "phone")
 
 PER_PAGE = 50
@@ -42,19 +38,14 @@ CONTACT_FIELDS = ("name", "email", "outlet", "job_title", "phone", "notes", "sou
 EXPORT_HEADERS = ("Name", "Email", "Outlet", "Job title", "Phone", "Status", "Lists", "Source", "Lawful basis")
 
 
-def count_rows(query: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-
-
 # --- Finding contacts -----------------------------------------------------------------------------------------
 
 def list_filters() -> dict:
     """The search and filters from the query string; a value that makes no sense is ignored, never an error."""
-    list_id = request.args.get("list", type=int)
     status = request.args.get("status", "", type=str)
     return {
         "q": request.args.get("q", "", type=str)[:200].strip(),
-        "list": list_id if list_id is not None and 0 < list_id <= MAX_ID else None,
+        "list": id_arg("list"),
         "status": status if status in SHOWN_STATUSES else "",
     }
 
@@ -63,37 +54,16 @@ def filtered_contacts(filters: dict) -> Select:
     return services.search_contacts(filters["q"], filters["list"], filters["status"] or None)
 
 
-def contacts_after(query: Select, name: str, contact_id: int) -> Select:
-    """The query's contacts that come after this one in name order, the same order the pages use."""
-    return query.where(tuple_(Contact.name, Contact.id) > tuple_(name, contact_id))
-
-
-def keyset_page(query: Select, after: int | None) -> tuple[list[Contact], int | None]:
-    """One page of contacts in name order, starting after a contact's id; and the id the next page starts after."""
-    if after is not None and 0 < after <= MAX_ID:
-        name = db.session.scalar(select(Contact.name).where(Contact.id == after))
-        if name is not None:
-            query = contacts_after(query, name, after)
-    query = query.order_by(Contact.name, Contact.id).options(selectinload(Contact.lists)).limit(PER_PAGE + 1)
-    contacts = list(db.session.scalars(query))
-    if len(contacts) > PER_PAGE:
-        return contacts[:PER_PAGE], contacts[PER_PAGE - 1].id
-    return contacts, None
-
-
-def all_lists() -> list[MediaList]:
-    return list(db.session.scalars(select(MediaList).order_by(MediaList.name)))
-
-
 @bp.get("/")
 @staff_required
 def index():
     filters = list_filters()
     query = filtered_contacts(filters)
-    contacts, next_after = keyset_page(query, request.args.get("after", type=int))
+    contacts, next_after = queries.keyset_page(db.session, query, id_arg("after"), PER_PAGE)
     return render_template(
-        "contacts/index.html", contacts=contacts, total=count_rows(query), next_after=next_after,
-        first_page="after" not in request.args, filters=filters, lists=all_lists(), statuses=SHOWN_STATUSES,
+        "contacts/index.html", contacts=contacts, total=queries.count_rows(db.session, query), next_after=next_after,
+        first_page="after" not in request.args, filters=filters, lists=queries.media_lists(db.session),
+        statuses=SHOWN_STATUSES,
     )
 
 
@@ -101,7 +71,7 @@ def index():
 
 def contact_form(**kwargs) -> ContactForm:
     form = ContactForm(**kwargs)
-    form.lists.choices = [SelectChoice(m.id, m.name) for m in all_lists()]
+    form.lists.choices = [SelectChoice(m.id, m.name) for m in queries.media_lists(db.session)]
     return form
 
 
@@ -122,7 +92,7 @@ def contact_values(form: ContactForm, contact: Contact | None) -> dict:
         values["consent_at"] = contact.consent_at
     else:
         values["consent_at"] = uktime.london_to_utc(day, time(0, 0)) if day else None
-    values["lists"] = list(db.session.scalars(select(MediaList).where(MediaList.id.in_(form.lists.data or []))))
+    values["lists"] = queries.lists_by_id(db.session, form.lists.data or [])
     return values
 
 
@@ -186,14 +156,11 @@ def status_form(contact: Contact) -> StatusForm:
 
 def contact_page(contact: Contact, form: StatusForm) -> str:
     """A contact's details, consent, status and history, with what a manager can do to them."""
-    history = db.session.scalars(
-        select(ContactEvent).where(ContactEvent.contact_id == contact.id)
-        .options(selectinload(ContactEvent.user)).order_by(ContactEvent.at.desc(), ContactEvent.id.desc())
-    )
+    history = queries.contact_history(db.session, contact)
     unsubscribe_url = None
     # The link is the journalist's own: using it acts as them, so only those who may change a contact see it.
     if current_user.can_edit_releases:
-        token = services.unsubscribe_token(contact, current_app.config["SECRET_KEY"])
+        token = services.unsubscribe_token(contact)
         unsubscribe_url = current_app.config["PRESS_BASE_URL"].rstrip("/") + url_for(
             "contacts_public.unsubscribe_page", token=token)
     return render_template("contacts/show.html", contact=contact, history=history, form=form,
@@ -230,7 +197,7 @@ def change_status(contact_id: int):
 def subject_access(contact_id: int):
     contact = get_contact(contact_id)
     data = services.subject_access(db.session, contact)
-    services.audit(db.session, "subject access export", current_user, contact_id=contact.id)
+    audit(db.session, "subject access export", current_user, contact_id=contact.id)
     services.record(db.session, contact, "data exported", current_user)
     db.session.commit()
     return Response(
@@ -262,23 +229,14 @@ def export_row(contact: Contact) -> list[str]:
     return [safe_cell(str(value)) for value in values]
 
 
-def export_csv(query: Select) -> Iterator[str]:
-    """The contacts as CSV text, a chunk at a time in name order, so no export holds every contact at once."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADERS)
-    # The byte-order mark tells Excel the file is UTF-8, so accented names survive.
-    yield "\ufeff" + out.getvalue()
-    chunk_query = query.order_by(Contact.name, Contact.id).options(selectinload(Contact.lists)).limit(EXPORT_CHUNK)
-    contacts = list(db.session.scalars(chunk_query))
+def export_chunks(query: Select) -> Iterator[list[list[str]]]:
+    """The contacts' rows a chunk at a time in name order, so no export holds every contact at once."""
+    contacts = queries.contacts_in_order(db.session, query, EXPORT_CHUNK)
     while contacts:
-        out.seek(0)
-        out.truncate()
-        writer.writerows(export_row(contact) for contact in contacts)
-        yield out.getvalue()
+        yield [export_row(contact) for contact in contacts]
         last = contacts[-1]
         db.session.expunge_all()
-        contacts = list(db.session.scalars(contacts_after(chunk_query, last.name, last.id)))
+        contacts = queries.contacts_in_order(db.session, query, EXPORT_CHUNK, (last.name, last.id))
 
 
 @bp.get("/export.csv")
@@ -286,10 +244,9 @@ def export_csv(query: Select) -> Iterator[str]:
 def export():
     filters = list_filters()
     query = filtered_contacts(filters)
-    rows = count_rows(query)
-    services.audit(db.session, "contacts exported", current_user, filters=filters, rows=rows)
+    rows = queries.count_rows(db.session, query)
+    audit(db.session, "contacts exported", current_user, filters=filters, rows=rows)
     # Committed before the response streams: the rows are written after this view has returned.
     db.session.commit()
     filename = f"contacts-{uktime.to_london(clock.now()):%Y-%m-%d}.csv"
-    return Response(stream_with_context(export_csv(query)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_download(filename, EXPORT_HEADERS, export_chunks(query))

@@ -1,16 +1,17 @@
 """Early access: each recipient's own link to the release and its files before the embargo lifts."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
+from flask import abort, current_app, redirect, render_template, send_file, url_for
 
 from press import clock
-from press.contacts.public import public_limit
-from press.distribution.models import Delivery
-from press.distribution.services import delivery_for_access, record_access
+from press.distribution import queries
+from press.distribution.access import delivery_for_access, record_access
 from press.extensions import db, limiter
+from press.limits import public_limit
+from press.outbox.models import Delivery
 from press.releases import files
 from press.releases.models import Release, Status
+from press.distribution.blueprints import public as bp
 
-bp = Blueprint("early_access", __name__, url_prefix="/early")
 
 
 # Per address, over the page and its files together, like every other public link.
@@ -19,10 +20,10 @@ limiter.shared_limit(public_limit, scope="early-access")(bp)
 
 def release_for(token: str) -> tuple[Delivery, Release]:
     """The recipient's delivery and its release; a link that does not or no longer works is simply not found."""
-    delivery = delivery_for_access(db.session, token, current_app.config["SECRET_KEY"])
+    delivery = delivery_for_access(db.session, token)
     if delivery is None:
         abort(404)
-    release = delivery.distribution.release
+    release = queries.release_of_distribution(db.session, delivery.distribution_id)
     if release.status != Status.FINAL:
         abort(404)
     return delivery, release

@@ -1,32 +1,40 @@
-"""The release as an email: embargo stamped from the release's one field, built for one recipient."""
+"""The release as an email, and the kinds of email a distribution sends: to each journalist, a test to the
+manager, and word to the manager that a scheduled one was missed.
 
-import time
-from dataclasses import dataclass
+The embargo is stamped from the release's one field; each journalist's email carries their own
+early-access and unsubscribe links.
+"""
+
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from functools import lru_cache
 from urllib.parse import quote
 
-from flask import current_app, render_template
-from sqlalchemy import Row, select
+from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from press import clock, uktime
 from press.contacts.models import Contact
 from press.contacts.services import unsubscribe_token
-from press.distribution.leases import RELEASE_VERSION
-from press.distribution.messages import build_message, mailbox
-from press.distribution.models import Delivery, Distribution
-from press.distribution.services import access_token
+from press.distribution import freshness
+from press.distribution.models import Distribution
 from press.extensions import db
 from press.links import absolute_url
+from press.outbox import kinds
+from press.outbox.links import delivery_link
+from press.outbox.messages import mailbox, templated
+from press.outbox.models import Delivery
+from press.outbox.queue import enqueue
 from press.releases import files
-from press.releases.models import Release, Status
+from press.releases.models import Release
+from press.tokens import Token
 
-# A worker's session keeps the release it is sending between messages; it is reloaded at once when the
-# release changed (an edit, an attachment), and at least this often for anything the version does not show.
-RELEASE_CACHE_SECONDS = 30.0
+# A journalist's own link to the release before the embargo lifts: their delivery and its random value.
+EARLY_ACCESS = Token("early-access")
+# What the preview shows instead: no delivery has id 0, so it opens nothing.
+SAMPLE_ACCESS = [0, ""]
 
 
 def embargo_line(release: Release, now: datetime) -> str | None:
@@ -42,7 +50,7 @@ def release_subject(release: Release, now: datetime) -> str:
 
 
 @lru_cache(maxsize=64)
-def _file_bytes(path: str, size: int) -> bytes:
+def _file_bytes(path: str, size: int) -> bytes:  # noqa: ARG001 - in the key: a replaced file is read again
     with open(path, "rb") as handle:
         return handle.read()
 
@@ -66,7 +74,6 @@ def release_message(
     context = {
         "release": release, "embargo": embargo, "access_url": access_url, "public_url": public_url,
         "unsubscribe_url": unsubscribe, "attached": attach, "links": links,
-        "organisation": config["PRESS_ORGANISATION"],
     }
     headers = {}
     if unsubscribe:
@@ -74,15 +81,8 @@ def release_message(
         headers["List-Unsubscribe"] = (f"<{unsubscribe}>, "
                                        f"<mailto:{sender_address}?subject={quote('unsubscribe ' + unsubscribe)}>")
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message = build_message(
-        subject=subject_prefix + release_subject(release, now),
-        sender=config["MAIL_DEFAULT_SENDER"],
-        to=to,
-        reply_to=mailbox(release.contact.name, release.contact.email),
-        text=render_template("emails/release.txt", **context),
-        html=render_template("emails/release.html", **context),
-        headers=headers,
-    )
+    message = templated("release", context, subject=subject_prefix + release_subject(release, now), to=to,
+                        reply_to=mailbox(release.contact.name, release.contact.email), headers=headers)
     if attach:
         for item in release.attachments:
             maintype, subtype = item.content_type.split("/")
@@ -91,20 +91,28 @@ def release_message(
     return message
 
 
+def access_token(delivery: Delivery) -> str:
+    """A journalist's own early-access token: their delivery and its random value, signed."""
+    return delivery_link(EARLY_ACCESS, delivery)
+
+
+def release_to(release: Release, name: str, address: str, *, access: str, unsubscribe: str,
+               now: datetime) -> EmailMessage:
+    """The release email as one journalist gets it: their name in To, their own early-access link while the
+    embargo holds, and their own unsubscribe link; the worker and the preview page both build it here."""
+    access_url = absolute_url("early_access.show", token=access) if embargo_line(release, now) else None
+    return release_message(
+        release, to=mailbox(name, address) if name else address, access_url=access_url, now=now,
+        unsubscribe=absolute_url("contacts_public.unsubscribe_page", token=unsubscribe),
+    )
+
+
 def release_for_recipient(delivery: Delivery) -> EmailMessage:
     """The release email for the contact this delivery goes to, with their own links."""
-    release = kept_release(db.session, delivery.distribution_id)
+    release = freshness.kept_release(db.session, delivery.distribution_id)
     contact = db.session.get(Contact, delivery.contact_id)
-    secret = current_app.config["SECRET_KEY"]
-    now = clock.now()
-    access_url = None
-    if embargo_line(release, now):
-        access_url = absolute_url("early_access.show", token=access_token(delivery.id, delivery.secret, secret))
-    return release_message(
-        release, to=mailbox(contact.name, delivery.to_address) if contact.name else delivery.to_address,
-        unsubscribe=absolute_url("contacts_public.unsubscribe_page", token=unsubscribe_token(contact, secret)),
-        access_url=access_url, now=now,
-    )
+    return release_to(release, contact.name, delivery.to_address, access=access_token(delivery),
+                      unsubscribe=unsubscribe_token(contact), now=clock.now())
 
 
 def release_test(delivery: Delivery) -> EmailMessage:
@@ -117,71 +125,31 @@ def release_test(delivery: Delivery) -> EmailMessage:
 def distribution_missed(delivery: Delivery) -> EmailMessage:
     """Tell the manager that a scheduled distribution was not sent because its time to stop had passed."""
     distribution = db.session.get(Distribution, delivery.payload["distribution_id"], populate_existing=True)
-    config = current_app.config
     context = {"distribution": distribution, "release": distribution.release,
-               "report_url": absolute_url("deliveries.report", distribution_id=distribution.id)}
-    return build_message(
-        subject=f"Not sent: {distribution.release.reference} {distribution.release.headline}",
-        sender=config["MAIL_DEFAULT_SENDER"], to=delivery.to_address,
-        text=render_template("emails/distribution_missed.txt", **context),
-    )
+               "report_url": absolute_url("distribution.report", distribution_id=distribution.id)}
+    return templated("distribution_missed", context, html=False, to=delivery.to_address,
+                     subject=f"Not sent: {distribution.release.reference} {distribution.release.headline}")
 
 
-def unwanted(held: Row, delivery: Delivery) -> str | None:  # noqa: ARG001 - the kind's check takes both
-    """Why a release email must not go now: its distribution was cancelled or the release withdrawn.
-
-    Read from the worker's last read of its claim before DATA (leases.still_held), so no query of its own.
-    """
-    if held.distribution_id is None or held.cancelled_at is not None:
-        return "Cancelled before it was sent."
-    if held.release_status != Status.FINAL:
-        return "Not sent: the release was withdrawn."
-    return None
-
-
-def current(held: Row, delivery: Delivery) -> bool:
-    """Whether the message was built from the release as the database has it now (else it is built again).
-
-    Every change to a release updates it or adds to its history, so these three columns name its version.
-    """
-    entry = _kept(db.session).get(delivery.distribution_id)
-    if entry is not None and entry.version == (held.release_id, held.release_updated_at, held.release_change):
-        return True
-    if entry is not None:
-        entry.loaded_at = float("-inf")  # reloaded at once
-    return False
+def tell_managers_of_missed(session: Session, delivery_ids: list[int]) -> None:
+    """Mark the distributions of these missed deliveries missed, and tell the manager who sent each."""
+    distribution_ids = set(session.scalars(
+        select(Delivery.distribution_id).where(Delivery.id.in_(delivery_ids), Delivery.distribution_id.is_not(None))
+    ))
+    now = clock.now()
+    for distribution in session.scalars(
+        select(Distribution).where(Distribution.id.in_(distribution_ids), Distribution.missed_at.is_(None))
+    ):
+        distribution.missed_at = now
+        if distribution.created_by is not None:
+            enqueue(session, kind=DISTRIBUTION_MISSED, to_address=distribution.created_by.email,
+                    payload={"distribution_id": distribution.id})
 
 
-@dataclass
-class KeptRelease:
-    """A distribution's release as one session keeps it between messages, with the version it was loaded at."""
-
-    release: Release
-    version: tuple
-    loaded_at: float
-
-
-def _kept(session: Session) -> dict[int, KeptRelease]:
-    return session.info.setdefault("kept_releases", {})
-
-
-def kept_release(session: Session, distribution_id: int) -> Release:
-    """The release a distribution sends, loaded with its attachments and contact and then kept a while.
-
-    It is loaded again once the worker finds its version moved on (current()), and at least every
-    RELEASE_CACHE_SECONDS for what the version does not show, such as the media contact's details.
-    """
-    kept = _kept(session)
-    entry = kept.get(distribution_id)
-    if entry is not None and time.monotonic() - entry.loaded_at < RELEASE_CACHE_SECONDS:
-        return entry.release
-    if entry is not None:
-        # The release, its attachments and its media contact all come from the database again.
-        session.expire_all()
-    release_id = session.scalar(select(Distribution.release_id).where(Distribution.id == distribution_id))
-    # The version is read first: an edit made between the two reads shows as a newer version, not an older.
-    version = tuple(session.execute(RELEASE_VERSION, {"release_id": release_id}).one())
-    release = session.get(Release, release_id)
-    _ = list(release.attachments), release.contact.name
-    kept[distribution_id] = KeptRelease(release, version, time.monotonic())
-    return release
+RELEASE = kinds.register(kinds.Kind(
+    "release", release_for_recipient, suppressible=True, unwanted=freshness.unwanted, current=freshness.current,
+    missed=tell_managers_of_missed, reads=freshness.READS,
+))
+RELEASE_TEST = kinds.register(kinds.Kind("release-test", release_test, payload=("release_id",)))
+DISTRIBUTION_MISSED = kinds.register(kinds.Kind("distribution-missed", distribution_missed,
+                                                payload=("distribution_id",)))

@@ -1,27 +1,16 @@
 """The form for sending a release: who gets it, when it goes, and when sending must stop."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from wtforms import DateField, HiddenField, RadioField, SubmitField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from press import clock, uktime
-from press.contacts.staff_forms import CheckboxesField
-from press.forms import BaseForm
+from press import clock
+from press.forms import BaseForm, CheckboxesField, needs_zone, uk_moment, zone_field
 
 MAX_TYPED_ADDRESSES = 1000
-# Nobody schedules a release further ahead; a date past it is a slip of the keyboard.
-FURTHEST_AHEAD = timedelta(days=366)
-ZONE_CHOICES = [
-    SelectChoice("BST", "BST, the first time (before the clocks go back)"),
-    SelectChoice("GMT", "GMT, the second time"),
-]
-
-
-def zone_field() -> RadioField:
-    return RadioField("Which time do you mean?", choices=ZONE_CHOICES, validators=[Optional()])
 
 
 class SendForm(BaseForm):
@@ -61,41 +50,15 @@ class SendForm(BaseForm):
         typed = re.split(r"[\s,;]+", (self.emails.data or "").lower())
         return list(dict.fromkeys(address.strip("<>") for address in typed if address.strip("<>")))
 
-    def uk_moment(self, prefix: str, what: str) -> datetime | None:
-        """The UTC moment in a date, time and zone trio of fields, or None; a problem goes on the field."""
-        day, at, zone = self[f"{prefix}_date"], self[f"{prefix}_time"], self[f"{prefix}_zone"]
-        if day.errors or at.errors or zone.errors or (day.data is None and at.data is None):
-            return None
-        if day.data is None or at.data is None:
-            missing = day if day.data is None else at
-            missing.errors = [f"Enter the {'date' if missing is day else 'time'} {what} as well."]
-            return None
-        ambiguous = uktime.is_ambiguous(day.data, at.data)
-        try:
-            moment = uktime.london_to_utc(day.data, at.data, zone.data if ambiguous else None)
-        except uktime.AmbiguousTimeError as error:
-            zone.errors = [str(error)]
-            return None
-        except ValueError as error:
-            at.errors = [*at.errors, str(error)]
-            return None
-        if moment > clock.now() + FURTHEST_AHEAD:
-            day.errors = [f"Choose a date {what} within the next year."]
-            return None
-        return moment
-
     def needs_zone(self, prefix: str) -> bool:
-        """Whether the time typed happens twice, so the page must ask which one is meant."""
-        day, at, zone = self[f"{prefix}_date"], self[f"{prefix}_time"], self[f"{prefix}_zone"]
-        return bool(zone.errors) or (day.data is not None and at.data is not None
-                                     and uktime.is_ambiguous(day.data, at.data))
+        return needs_zone(self, prefix)
 
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         now = clock.now()
         self.send_at = self.stop_at = None
         if self.when.data == "later":
-            self.send_at = self.uk_moment("send", "to send it")
+            self.send_at = uk_moment(self, "send", "to send it")
             if self.send_at is None and not (self.send_date.errors or self.send_time.errors or self.send_zone.errors):
                 self.send_date.errors = ["Enter the date and time to send it, or choose Send now."]
             elif self.send_at is not None and self.send_at < now.replace(second=0, microsecond=0):
@@ -103,7 +66,7 @@ class SendForm(BaseForm):
         else:
             # Sending now: whatever is in the send time fields is not used, so it cannot be wrong.
             self.send_date.errors, self.send_time.errors, self.send_zone.errors = [], [], []
-        self.stop_at = self.uk_moment("stop", "to stop sending")
+        self.stop_at = uk_moment(self, "stop", "to stop sending")
         if self.stop_at is not None and self.stop_at <= (self.send_at or now):
             self.stop_time.errors = [*self.stop_time.errors, "The time to stop sending must be after the time to send."]
         if len(self.addresses()) > MAX_TYPED_ADDRESSES:

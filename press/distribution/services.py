@@ -1,25 +1,24 @@
 """Sending a release: who gets it, writing one delivery per recipient, cancelling, retrying, missing."""
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import JSON, Integer, String, and_, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.accounts.models import User
+from press.audit import audit
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists
-from press.database import MAX_ID, UTCDateTime, random_hex
-from press.distribution.models import AccessView, Delivery, DeliveryStatus, Distribution
-from press.distribution.outbox import enqueue
+from press.database import UTCDateTime, random_hex
+from press.distribution import queries
+from press.distribution.emails import RELEASE
+from press.distribution.models import Distribution
+from press.outbox.models import Delivery, DeliveryStatus
 from press.releases.models import Release, Status
 
 DEFAULT_STOP_AFTER = timedelta(hours=1)
-# Opening an early-access link again within this time is not recorded again: reloads are not new visits.
-ACCESS_VIEW_INTERVAL = timedelta(minutes=5)
 
 
 class DistributionError(ValueError):
@@ -62,7 +61,7 @@ def create_distribution(
     stop_after: datetime | None, request_key: str, by: User | None,
 ) -> Distribution:
     """Write the distribution and one delivery per recipient in this transaction; the web request sends nothing."""
-    existing = session.scalar(select(Distribution).where(Distribution.request_key == request_key))
+    existing = queries.distribution_with_key(session, request_key)
     if existing is not None:
         return existing
     if release.status != Status.FINAL:
@@ -86,14 +85,14 @@ def create_distribution(
             session.flush()
     except IntegrityError:
         # The same form was submitted twice at once: the other request made it.
-        return session.scalar(select(Distribution).where(Distribution.request_key == request_key))
+        return queries.distribution_with_key(session, request_key)
     columns = ["kind", "distribution_id", "contact_id", "to_address", "payload", "status", "attempts",
                "next_attempt_at", "deadline_at", "leased_by", "message_id", "smtp_response", "created_at", "secret"]
     inserted = session.execute(
         Delivery.__table__.insert().from_select(
             columns,
             select(
-                literal("release", String), literal(distribution.id, Integer), Contact.id, Contact.email,
+                literal(RELEASE.name, String), literal(distribution.id, Integer), Contact.id, Contact.email,
                 literal({}, JSON), literal(DeliveryStatus.QUEUED.value, String), literal(0, Integer),
                 literal(scheduled_at, UTCDateTime), literal(stop_after, UTCDateTime), literal("", String),
                 literal("", String), literal("", String), literal(now, UTCDateTime), random_hex(),
@@ -147,6 +146,7 @@ def retry_failed(session: Session, distribution: Distribution, *, by: User | Non
     distribution.stop_after = max(distribution.stop_after, now + DEFAULT_STOP_AFTER)
     if result.rowcount:
         distribution.missed_at = None
+        audit(session, "deliveries sent again", by, distribution_id=distribution.id, deliveries=result.rowcount)
     session.flush()
     return result.rowcount
 
@@ -168,82 +168,3 @@ def state(distribution: Distribution, counts: dict[str, int], now: datetime) -> 
     if counts.get(DeliveryStatus.QUEUED, 0) + counts.get(DeliveryStatus.SENDING, 0):
         return "scheduled" if distribution.scheduled_at > now else "sending"
     return "finished"
-
-
-def access_serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt="press.early-access")
-
-
-def access_token(delivery_id: int, delivery_secret: str, key: str) -> str:
-    """A recipient's own early-access link token: their delivery and its random value, signed with the key.
-
-    The delivery's random value means the link cannot be made from its id, even by someone who has the key.
-    """
-    return access_serializer(key).dumps([delivery_id, delivery_secret])
-
-
-def delivery_for_link(session: Session, value: object, kind: str) -> Delivery | None:
-    """The delivery of this kind that a signed link's [id, random value] names, if the value is that delivery's own."""
-    # Links made before each delivery had a random value of its own carried an id alone: they find nothing.
-    if not (isinstance(value, list) and len(value) == 2 and type(value[0]) is int and isinstance(value[1], str)):
-        return None
-    delivery_id, delivery_secret = value
-    if not 0 < delivery_id <= MAX_ID:
-        return None
-    delivery = session.get(Delivery, delivery_id)
-    if (delivery is None or delivery.kind != kind or not delivery.secret
-            or not hmac.compare_digest(delivery.secret.encode(), delivery_secret.encode())):
-        return None
-    return delivery
-
-
-def delivery_for_access(session: Session, token: str, key: str) -> Delivery | None:
-    """The delivery an early-access token belongs to, unless forged or revoked, or its journalist left or was erased."""
-    try:
-        value = access_serializer(key).loads(token)
-    except BadSignature:
-        return None
-    delivery = delivery_for_link(session, value, "release")
-    if delivery is None or delivery.access_revoked_at is not None:
-        return None
-    contact = session.get(Contact, delivery.contact_id) if delivery.contact_id is not None else None
-    if contact is None or contact.status in (ContactStatus.UNSUBSCRIBED, ContactStatus.ERASED):
-        return None
-    return delivery
-
-
-def record_access(session: Session, delivery: Delivery, what: str, now: datetime) -> None:
-    """Note that a recipient opened their early-access page or a file, at most once per ACCESS_VIEW_INTERVAL."""
-    recent = session.scalar(
-        select(AccessView.id)
-        .where(AccessView.delivery_id == delivery.id, AccessView.what == what,
-               AccessView.at > now - ACCESS_VIEW_INTERVAL)
-        .limit(1)
-    )
-    if recent is None:
-        session.add(AccessView(delivery_id=delivery.id, at=now, what=what))
-        session.flush()
-
-
-def revoke_access(session: Session, distribution: Distribution, *, contact_id: int | None = None) -> int:
-    """Revoke early access for one recipient, or for everyone the distribution went to."""
-    condition = [Delivery.distribution_id == distribution.id, Delivery.access_revoked_at.is_(None)]
-    if contact_id is not None:
-        condition.append(Delivery.contact_id == contact_id)
-    result = session.execute(
-        update(Delivery).where(*condition).values(access_revoked_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
-
-
-def note_missed(session: Session, distribution_ids: set[int]) -> None:
-    """Mark distributions missed and tell the manager who sent each, by email and on its page."""
-    now = clock.now()
-    for distribution in session.scalars(
-        select(Distribution).where(Distribution.id.in_(distribution_ids), Distribution.missed_at.is_(None))
-    ):
-        distribution.missed_at = now
-        if distribution.created_by is not None:
-            enqueue(session, kind="distribution-missed", to_address=distribution.created_by.email,
-                    payload={"distribution_id": distribution.id})

@@ -3,39 +3,30 @@
 import secrets
 from email.message import EmailMessage
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, select
 from wtforms.fields.choices import SelectChoice
 
 from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
-from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists
+from press.contacts.models import Contact
 from press.contacts.services import unsubscribe_token
-from press.database import MAX_ID
-from press.distribution import services
-from press.distribution.caught import HTML_PREVIEW_POLICY
-from press.distribution.emails import embargo_line, release_message
+from press.distribution import queries, services
+from press.distribution.emails import EARLY_ACCESS, RELEASE_TEST, SAMPLE_ACCESS, embargo_line, release_to
 from press.distribution.forms import SendForm
-from press.distribution.messages import mailbox
 from press.distribution.models import Distribution
-from press.distribution.outbox import enqueue
 from press.extensions import db
-from press.links import absolute_url
-from press.mailbox import message_parts
+from press.outbox.caught import HTML_PREVIEW_POLICY
+from press.outbox.mailbox import message_parts
+from press.outbox.queue import enqueue
+from press.pages import id_arg, id_args
 from press.releases.models import Release, Status
+from press.distribution.blueprints import staff as bp
 
-bp = Blueprint("distribution", __name__, url_prefix="/staff")
 
 # Where a service's refusal is shown on the send form.
 ERROR_FIELDS = {"stop_after": "stop_time", "at": "send_time"}
 PREVIEW_HEADERS = ("From", "To", "Reply-To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post")
-
-
-def id_arg(name: str) -> int | None:
-    """A row id from the query string; anything that cannot be one is ignored."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def get_release(release_id: int) -> Release:
@@ -46,16 +37,9 @@ def get_release(release_id: int) -> Release:
 
 def send_form(**kwargs) -> SendForm:
     form = SendForm(**kwargs)
-    rows = db.session.execute(
-        select(MediaList, func.count(Contact.id))
-        .outerjoin(contact_lists, contact_lists.c.list_id == MediaList.id)
-        .outerjoin(Contact, and_(Contact.id == contact_lists.c.contact_id, Contact.status == ContactStatus.ACTIVE,
-                                 Contact.email.is_not(None)))
-        .group_by(MediaList.id).order_by(MediaList.name)
-    )
     form.lists.choices = [
         SelectChoice(media_list.id, f"{media_list.name} ({n:,} active {'contact' if n == 1 else 'contacts'})")
-        for media_list, n in rows
+        for media_list, n in queries.lists_with_active_counts(db.session)
     ]
     return form
 
@@ -65,7 +49,7 @@ def typed_contacts(form: SendForm) -> list[int] | None:
     addresses = form.addresses()
     if not addresses:
         return []
-    found = dict(db.session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(addresses))).all())
+    found = queries.contact_ids_by_email(db.session, addresses)
     unknown = [address for address in addresses if address not in found]
     if unknown:
         named = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else "")
@@ -91,14 +75,14 @@ def sent_message(distribution: Distribution) -> str:
 
 def send_test(release: Release, form: SendForm) -> str:
     """Queue the release email to the signed-in manager, and show the form again as it was."""
-    enqueue(db.session, kind="release-test", to_address=current_user.email, payload={"release_id": release.id})
+    enqueue(db.session, kind=RELEASE_TEST, to_address=current_user.email, payload={"release_id": release.id})
     db.session.commit()
     flash(f"A test is on its way to {current_user.email}.")
     return send_page(release, form)
 
 
 def made_with_key(key: str | None) -> Distribution | None:
-    return db.session.scalar(select(Distribution).where(Distribution.request_key == key[:64])) if key else None
+    return queries.distribution_with_key(db.session, key[:64]) if key else None
 
 
 @bp.route("/releases/<int:release_id>/send", methods=["GET", "POST"])
@@ -113,7 +97,7 @@ def send(release_id: int):
         return send_test(release, form)
     if form.send.data and (made := made_with_key(form.request_key.data)) is not None:
         # The same form sent twice (a double click, or Back and send again): show the first.
-        return redirect(url_for("deliveries.report", distribution_id=made.id))
+        return redirect(url_for("distribution.report", distribution_id=made.id))
     if form.validate_on_submit() and (contact_ids := typed_contacts(form)) is not None:
         if not form.send.data:
             return send_page(release, form, services.audience(db.session, form.lists.data, contact_ids))
@@ -127,31 +111,28 @@ def send(release_id: int):
         else:
             db.session.commit()
             flash(sent_message(distribution))
-            return redirect(url_for("deliveries.report", distribution_id=distribution.id))
+            return redirect(url_for("distribution.report", distribution_id=distribution.id))
     return send_page(release, form)
 
 
 # --- Preview --------------------------------------------------------------------------------------------------
 
 def preview_lists() -> list[int]:
-    return [n for n in request.args.getlist("list", type=int) if 0 < n <= MAX_ID][:200]
+    return id_args("list")
 
 
 def preview_recipient() -> Contact:
     """The contact named in ?contact=, else the first active one on the ?list= lists, any, or a sample person."""
     if "contact" in request.args:
         contact_id = id_arg("contact")
-        contact = db.session.get(Contact, contact_id) if contact_id else None
+        contact = queries.contact_by_id(db.session, contact_id) if contact_id else None
         if contact is None or not contact.email:
             abort(404)
         return contact
-    active = (select(Contact).where(Contact.status == ContactStatus.ACTIVE, Contact.email.is_not(None))
-              .order_by(Contact.name, Contact.id).limit(1))
     contact = None
     if lists := preview_lists():
-        on_lists = select(contact_lists.c.contact_id).where(contact_lists.c.list_id.in_(lists))
-        contact = db.session.scalar(active.where(Contact.id.in_(on_lists)))
-    return contact or db.session.scalar(active) or sample_journalist()
+        contact = queries.first_active_contact(db.session, lists)
+    return contact or queries.first_active_contact(db.session) or sample_journalist()
 
 
 def sample_journalist() -> Contact:
@@ -161,19 +142,10 @@ def sample_journalist() -> Contact:
 
 def preview_message(release: Release, contact: Contact) -> EmailMessage:
     """The release email exactly as the worker would build it for this contact, with a sample early-access link."""
-    secret = current_app.config["SECRET_KEY"]
-    now = clock.now()
-    access_url = None
-    if embargo_line(release, now):
-        # A sample link: no delivery has id 0, so it opens nothing.
-        access_url = absolute_url("early_access.show", token=services.access_token(0, "", secret))
     # The journalist's own unsubscribe link acts as them: the staff role sees an example that works for nobody.
-    unsubscribe = unsubscribe_token(contact if current_user.can_edit_releases else sample_journalist(), secret)
-    return release_message(
-        release, to=mailbox(contact.name, contact.email) if contact.name else contact.email,
-        unsubscribe=absolute_url("contacts_public.unsubscribe_page", token=unsubscribe), access_url=access_url,
-        now=now,
-    )
+    unsubscribe = unsubscribe_token(contact if current_user.can_edit_releases else sample_journalist())
+    return release_to(release, contact.name, contact.email, access=EARLY_ACCESS.make(SAMPLE_ACCESS),
+                      unsubscribe=unsubscribe, now=clock.now())
 
 
 @bp.get("/releases/<int:release_id>/send/preview")

@@ -2,18 +2,23 @@
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
 from press.accounts.access import staff_required
 from press.accounts.models import User
-from press.enquiries import services
+from press.enquiries import queries, services
+from press.enquiries.blueprints import staff as bp
 from press.enquiries.models import OUTCOME_LABELS, STATUS_LABELS, EnquiryStatus, Outcome
-from press.enquiries.views import acting_user, action_forms, enquiry_page, get_enquiry, plain_choice_errors
+from press.enquiries.pages import (
+    acting_user,
+    action_forms,
+    enquiry_page,
+    get_enquiry,
+    plain_choice_errors,
+)
 from press.extensions import db
-
-bp = Blueprint("enquiry_actions", __name__, url_prefix="/staff/enquiries")
 
 ANONYMISED = "This enquiry was anonymised under the retention policy, so nothing more can be added to it."
 
@@ -92,7 +97,7 @@ def change_status(enquiry_id: int):
 @staff_required
 def assign(enquiry_id: int):
     def change(enquiry, form: FlaskForm, me: User) -> str:
-        person = db.session.get(User, form.assignee.data)
+        person = queries.user_by_id(db.session, form.assignee.data)
         if person is None:
             raise services.EnquiryError("Choose a person from the list.")
         if person.id == enquiry.assignee_id:

@@ -2,15 +2,14 @@
 
 from datetime import date
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 
 from press import clock, uktime
 from press.accounts.access import staff_required
 from press.enquiries import stats
+from press.enquiries.blueprints import staff as bp
 from press.enquiries.charts import bar_chart, describe
 from press.extensions import db
-
-bp = Blueprint("enquiry_dashboard", __name__, url_prefix="/staff/enquiries")
 
 
 def chosen_weeks() -> int:
@@ -25,7 +24,7 @@ def week_label(monday: date, current: bool) -> str:
 
 @bp.get("/dashboard")
 @staff_required
-def index():
+def dashboard():
     """Show the chosen period's figures and charts, and everyone's open and overdue enquiries as they are now."""
     now = clock.now()
     period = stats.period_ending(now, chosen_weeks())

@@ -1,12 +1,12 @@
 """The enquiry form (the journalist's and the one staff fill in for a call), and the forms that work an enquiry."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, Optional, Regexp
 
-from press import clock, uktime
+from press import clock
 from press.enquiries.models import (
     CHANNEL_LABELS,
     INTERVIEW_FORMATS,
@@ -18,19 +18,15 @@ from press.enquiries.models import (
     EnquiryKind,
     EnquiryStatus,
 )
-from press.forms import BaseForm
+from press.forms import BaseForm, needs_zone, uk_moment, zone_field
 
 MAX_ENQUIRY_LENGTH = 20_000
+TOO_FAR = "Enter a date within the next year."
 NO_RELEASE = ""
 
 
 def choices(labels: dict) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in labels.items()]
-
-
-def london_moment(day: date, at: time) -> datetime:
-    """A UK wall-clock time as UTC; a time that happens twice is taken as the first (the earlier)."""
-    return uktime.london_to_utc(day, at, "BST" if uktime.is_ambiguous(day, at) else None)
 
 
 class EnquiryForm(BaseForm):
@@ -58,12 +54,15 @@ class EnquiryForm(BaseForm):
     deadline_date = DateField("Deadline date", validators=[InputRequired("Enter the date of your deadline.")])
     deadline_time = TimeField("Deadline time (UK time)", description="For example 16:30.",
                               validators=[InputRequired("Enter the time of your deadline.")])
-    interviewee = StringField("Who you would like to interview", description="A name or a role, for example the director of children's services.",
+    deadline_zone = zone_field()
+    interviewee = StringField("Who you would like to interview",
+                              description="A name or a role, for example the director of children's services.",
                               validators=[Optional(), Length(max=200)])
     interview_format = RadioField("Format", choices=choices(INTERVIEW_FORMATS), validators=[Optional()])
     interview_mode = RadioField("Live or recorded", choices=choices(INTERVIEW_MODES), validators=[Optional()])
     proposed_date = DateField("Proposed date", validators=[Optional()])
     proposed_time = TimeField("Proposed time (UK time)", validators=[Optional()])
+    proposed_zone = zone_field()
     proposed_place = StringField("Proposed place", description="Or say if it would be by phone or video.",
                                  validators=[Optional(), Length(max=300)])
 
@@ -77,36 +76,21 @@ class EnquiryForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        self.deadline_at = self._moment(self.deadline_date, self.deadline_time, future=True)
+        self.deadline_at = uk_moment(self, "deadline", too_far=TOO_FAR)
+        if self.deadline_at is not None and self.deadline_at <= clock.now():
+            self.deadline_time.errors = ["Your deadline must be in the future. Check the date and time."]
+            self.deadline_at = None
         if self.kind.data == EnquiryKind.INTERVIEW:
             if not self.interviewee.data:
                 self.interviewee.errors = ["Say who you would like to interview, or a spokesperson."]
             if not self.interview_format.data:
                 self.interview_format.errors = ["Choose the format of the interview."]
-        if self.proposed_date.data or self.proposed_time.data:
-            if self.proposed_date.data is None and not self.proposed_date.errors:
-                self.proposed_date.errors = ["Enter the proposed date as well as the time."]
-            elif self.proposed_time.data is None and not self.proposed_time.errors:
-                self.proposed_time.errors = ["Enter the proposed time as well as the date."]
-            else:
-                self.proposed_at = self._moment(self.proposed_date, self.proposed_time, future=False)
+        self.proposed_at = uk_moment(self, "proposed", missing="Enter the proposed {part} as well as the {other}.",
+                                     too_far=TOO_FAR)
         return valid and not any(field.errors for field in self)
 
-    def _moment(self, day_field: DateField, time_field: TimeField, *, future: bool) -> datetime | None:
-        if day_field.errors or time_field.errors or day_field.data is None or time_field.data is None:
-            return None
-        try:
-            moment = london_moment(day_field.data, time_field.data)
-        except uktime.NonexistentTimeError as error:
-            time_field.errors = [str(error)]
-            return None
-        if future and moment <= clock.now():
-            time_field.errors = ["Your deadline must be in the future. Check the date and time."]
-            return None
-        if moment > clock.now() + timedelta(days=366):
-            day_field.errors = ["Enter a date within the next year."]
-            return None
-        return moment
+    def needs_zone(self, prefix: str) -> bool:
+        return needs_zone(self, prefix)
 
     def enquiry_fields(self) -> dict:
         """The form's answers as Enquiry columns; interview details are kept only for interview requests."""

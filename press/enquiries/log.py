@@ -1,13 +1,10 @@
 """The enquiry log: filtering, searching and paging every enquiry, and exporting it."""
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
 from wtforms import DateField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
@@ -15,19 +12,24 @@ from wtforms.validators import Length, Optional, ValidationError
 from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
 from press.accounts.models import User
-from press.contacts.services import audit
+from press.accounts.queries import active_users
+from press.audit import audit
 from press.enquiries import queries, services
+from press.enquiries.blueprints import staff as bp
 from press.enquiries.models import (
-    CHANNEL_LABELS, INTERVIEW_FORMATS, INTERVIEW_MODES, KIND_LABELS, OPEN_STATUSES, OUTCOME_LABELS, STATUS_LABELS,
+    CHANNEL_LABELS,
+    INTERVIEW_FORMATS,
+    INTERVIEW_MODES,
+    KIND_LABELS,
+    OPEN_STATUSES,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
     EnquiryStatus,
 )
 from press.enquiries.queries import Cursor, LogFilters
 from press.extensions import db
 from press.forms import BaseForm
-from press.releases.models import Release
-from press.spreadsheets import FORMULA_START, safe_cell
-
-bp = Blueprint("enquiry_log", __name__, url_prefix="/staff/enquiries")
+from press.spreadsheets import FORMULA_START, csv_download, safe_cell
 
 EXPORT_CHUNK = 1000
 EXPORT_HEADERS = (
@@ -105,7 +107,7 @@ def release_id_for(form: LogFilterForm) -> int | None:
     reference = " ".join((form.release.data or "").split())
     if not reference or form.release.errors:
         return None
-    found = db.session.scalar(select(Release.id).where(func.lower(Release.reference) == reference.lower()).limit(1))
+    found = queries.release_id_by_reference(db.session, reference)
     if found is None:
         form.release.errors = [f"No release has the reference {reference}. Check it, or leave the box empty."]
     return found
@@ -143,7 +145,7 @@ def read_filters(form: LogFilterForm) -> LogFilters:
 def filter_form() -> tuple[LogFilterForm, LogFilters, dict[str, str]]:
     """The filter form from the query string, the filters it asks for, and the arguments that repeat them."""
     form = LogFilterForm(formdata=request.args, meta={"csrf": False})
-    form.set_people(list(db.session.scalars(select(User).where(User.active).order_by(User.name))))
+    form.set_people(active_users(db.session))
     filters = read_filters(form)
     args = {name: str(form[name].raw_data[0]) for name in FILTER_NAMES
             if not form[name].errors and form[name].raw_data and form[name].raw_data[0]}
@@ -215,20 +217,11 @@ def csv_row(row: tuple) -> list[str]:
     ]
 
 
-def export_csv(filters: LogFilters, now: datetime) -> Iterator[str]:
-    """The matching enquiries as CSV text, a chunk of rows at a time, so no export holds them all at once."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADERS)
-    # The byte-order mark tells Excel the file is UTF-8, so accented names survive.
-    yield "\ufeff" + out.getvalue()
+def export_chunks(filters: LogFilters, now: datetime) -> Iterator[list[list[str]]]:
+    """The matching enquiries' rows, a chunk at a time, so no export holds them all at once."""
     # Plain rows from the connection: the ORM would only add work for 100,000 rows nobody edits.
-    query = queries.export_query(filters, now).execution_options(yield_per=EXPORT_CHUNK)
-    for rows in db.session.connection().execute(query).partitions():
-        out.seek(0)
-        out.truncate()
-        writer.writerows(csv_row(row) for row in rows)
-        yield out.getvalue()
+    for rows in queries.export_rows(db.session.connection(), filters, now, per_chunk=EXPORT_CHUNK):
+        yield [csv_row(row) for row in rows]
 
 
 @bp.get("/export.csv")
@@ -240,5 +233,4 @@ def export():
     # Committed before the response streams: the rows are written after this view has returned.
     db.session.commit()
     filename = f"enquiries-{uktime.to_london(now):%Y-%m-%d}.csv"
-    return Response(stream_with_context(export_csv(filters, now)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_download(filename, EXPORT_HEADERS, export_chunks(filters, now))

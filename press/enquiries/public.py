@@ -1,24 +1,20 @@
 """The journalist's side: the enquiry form and its confirmation."""
 
-from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from press import clock
-from press.accounts.models import User
-from press.database import UTCDateTime, prepared_statements, unavailable
-from press.enquiries import services
+from press.database import unavailable
+from press.enquiries import queries, services
 from press.enquiries.forms import NO_RELEASE, PublicEnquiryForm
-from press.enquiries.models import Enquiry
-from press.enquiries.services import Person, ReleaseRoute
+from press.enquiries.services import ReleaseRoute
 from press.extensions import db, limiter
-from press.releases.models import Release
 from press.security import handle_database_error, stand_down_database, unavailable_response
+from press.tokens import Token
+from press.enquiries.blueprints import public as bp
 
-bp = Blueprint("enquiries_public", __name__)
 
 RELEASE_CHOICES = 100
 # How long the confirmation link shows the reference: long enough to note it down, not for ever.
@@ -33,37 +29,20 @@ def enquiry_limit() -> str:
     return current_app.config["PRESS_ENQUIRY_RATE_LIMIT"]
 
 
-def confirmations() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="press.enquiry-sent")
-
-
-# Built once: the public-visibility condition is costly to build and this runs on every submission.
-PUBLIC_RELEASE = (
-    select(Release.id, Release.reference, Release.headline, User.id, User.name, User.email, User.active)
-    .outerjoin(User, User.id == Release.contact_id)
-    .where(Release.reference == bindparam("reference"), Release.listed_filter(bindparam("now", type_=UTCDateTime)))
-)
+# The confirmation page's link: the enquiry's id, signed and timed; it shows only the reference.
+CONFIRMATION = Token("enquiry-sent", timed=True)
 
 
 def public_release(reference: str) -> ReleaseRoute | None:
     """A release the public may see now, by reference; embargoed and draft ones do not exist here."""
     if not reference or len(reference) > 40:
         return None
-    row = db.session.connection().execute(PUBLIC_RELEASE, {"reference": reference, "now": clock.now()}).first()
-    if row is None:
-        return None
-    release_id, reference, headline, user_id, name, email, active = row
-    return ReleaseRoute(release_id, reference, headline, Person(user_id, name, email) if active else None)
+    return queries.public_release(db.session.connection(), reference, clock.now())
 
 
 def show_form(form: PublicEnquiryForm, status: int = 200, chosen: ReleaseRoute | None = None) -> Response:
     """Render the form with the recent public releases to choose from (and the chosen one, however old)."""
-    recent = db.session.execute(
-        select(Release.reference, Release.headline)
-        .where(Release.listed_filter(clock.now()))
-        .order_by(Release.public_from.desc(), Release.id.desc())
-        .limit(RELEASE_CHOICES)
-    ).all()
+    recent = queries.recent_public_releases(db.session, clock.now(), RELEASE_CHOICES)
     choices = [(reference, f"{headline} ({reference})") for reference, headline in recent]
     if chosen is not None and chosen.reference not in {reference for reference, _ in choices}:
         choices.insert(0, (chosen.reference, f"{chosen.headline} ({chosen.reference})"))
@@ -144,22 +123,17 @@ def new():
     if form.website.data:
         # A filled honeypot looks like success, so a bot learns nothing; nothing is kept or sent.
         return redirect(url_for("enquiries_public.sent", token="received"), 303)
-    # Every submission writes with the same few statements: PostgreSQL may keep their plans.
-    with prepared_statements(db.session.connection()):
-        enquiry_id = services.take_enquiry(db.session, release=release, **form.enquiry_fields()).id
+    enquiry_id = services.take_enquiry(db.session, release=release, **form.enquiry_fields()).id
     db.session.commit()
-    return redirect(url_for("enquiries_public.sent", token=confirmations().dumps(enquiry_id)), 303)
+    return redirect(url_for("enquiries_public.sent", token=CONFIRMATION.make(enquiry_id)), 303)
 
 
 @bp.get("/enquiries/sent/<token>")
 def sent(token: str):
     enquiry = None
     if token != "received":
-        try:
-            enquiry_id = confirmations().loads(token, max_age=CONFIRMATION_MAX_AGE)
-        except (BadSignature, SignatureExpired):
-            abort(404)
-        enquiry = db.session.get(Enquiry, enquiry_id) if isinstance(enquiry_id, int) else None
+        enquiry_id = CONFIRMATION.read(token, max_age=CONFIRMATION_MAX_AGE)
+        enquiry = queries.enquiry_by_id(db.session, enquiry_id) if type(enquiry_id) is int else None
         if enquiry is None:
             abort(404)
     return render_template("enquiries/sent.html", enquiry=enquiry)

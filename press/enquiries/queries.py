@@ -1,22 +1,25 @@
-"""The enquiry log's query: filters, free-text search, the two orders, and keyset pages over them.
+"""The enquiry log's query: filters, free-text search, the two orders, and keyset pages over them; and the
+other reads the enquiry pages make.
 
 The page, the CSV export and the benchmark all build their SQL here, so they agree on what a filter means.
 """
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    Boolean, ColumnElement, DateTime, FunctionElement, Select, String, bindparam, func, literal, or_, select, tuple_,
-    type_coerce,
+    Boolean, ColumnElement, Connection, DateTime, FunctionElement, Row, Select, String, bindparam, func, literal, or_,
+    select, tuple_, type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, defer, selectinload
 
 from press.accounts.models import User
 from press.database import MAX_ID, UTCDateTime
-from press.enquiries.models import OPEN_STATUSES, Enquiry, EnquiryStatus
-from press.releases.models import Release
+from press.enquiries.models import OPEN_STATUSES, DutyOfficer, Enquiry, EnquiryEvent, EnquiryStatus
+from press.enquiries.services import Person, ReleaseRoute
+from press.releases.models import Release, Status
 
 PER_PAGE = 50
 # Past this the page says "more than": an exact count of 100,000 rows would cost more than the page itself.
@@ -78,7 +81,7 @@ class LogPage:
     previous: Cursor | None
 
 
-class contains_text(FunctionElement[bool]):
+class contains_text(FunctionElement[bool]):  # noqa: N801 - named as SQL functions are
     """Case-blind "contains" that an index can serve: ILIKE on PostgreSQL, where the trigram indexes of
     migration 0008 answer it, and plain LIKE on SQLite, which already ignores ASCII case (its lower()
     folds nothing more) and so scans once rather than lower-casing every row first."""
@@ -233,3 +236,87 @@ def export_query(filters: LogFilters, now: datetime) -> Select:
         .where(*conditions(filters, now))
     )
     return ordered(query, filters.sort)
+
+
+def export_rows(connection: Connection, filters: LogFilters, now: datetime, *,
+                per_chunk: int) -> Iterator[Sequence[Row]]:
+    """The export's rows from the connection, per_chunk at a time, fetched as they are read."""
+    return connection.execute(export_query(filters, now).execution_options(yield_per=per_chunk)).partitions()
+
+
+# --- Pages' reads -----------------------------------------------------------------------------------------------
+
+def enquiry_by_id(session: Session, enquiry_id: int) -> Enquiry | None:
+    """The enquiry with this id, if there is one."""
+    return session.get(Enquiry, enquiry_id)
+
+
+def timeline(session: Session, enquiry_id: int) -> list[EnquiryEvent]:
+    """An enquiry's events oldest first, each with the person who did it."""
+    return list(session.scalars(
+        select(EnquiryEvent).where(EnquiryEvent.enquiry_id == enquiry_id)
+        .options(selectinload(EnquiryEvent.by)).order_by(EnquiryEvent.id)
+    ))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    """The account with this id, if there is one."""
+    return session.get(User, user_id)
+
+
+def active_people(session: Session) -> list[Row[tuple[int, str]]]:
+    """The id and name of every active account, of any role, by name."""
+    return list(session.execute(select(User.id, User.name).where(User.active.is_(True)).order_by(User.name, User.id)))
+
+
+def duty_officer_history(session: Session, limit: int) -> list[DutyOfficer]:
+    """The latest duty press officer choices, newest first, with who was chosen and who chose them."""
+    return list(session.scalars(
+        select(DutyOfficer).options(selectinload(DutyOfficer.user), selectinload(DutyOfficer.set_by))
+        .order_by(DutyOfficer.id.desc()).limit(limit)
+    ))
+
+
+def release_id_by_reference(session: Session, reference: str) -> int | None:
+    """The id of the release with this reference, whatever its case."""
+    return session.scalar(select(Release.id).where(func.lower(Release.reference) == reference.lower()).limit(1))
+
+
+def final_release(session: Session, reference: str) -> Release | None:
+    """The final release with this reference, embargoed or not."""
+    return session.scalar(select(Release).where(Release.reference == reference, Release.status == Status.FINAL))
+
+
+def recent_final_releases(session: Session, limit: int) -> list[Release]:
+    """The newest final releases, embargoed or not, newest first."""
+    return list(session.scalars(
+        select(Release).where(Release.status == Status.FINAL)
+        .order_by(Release.created_at.desc(), Release.id.desc()).limit(limit)
+    ))
+
+
+# Built once: the public-visibility condition is costly to build and this runs on every submission.
+PUBLIC_RELEASE = (
+    select(Release.id, Release.reference, Release.headline, User.id, User.name, User.email, User.active)
+    .outerjoin(User, User.id == Release.contact_id)
+    .where(Release.reference == bindparam("reference"), Release.listed_filter(bindparam("now", type_=UTCDateTime)))
+)
+
+
+def public_release(connection: Connection, reference: str, now: datetime) -> ReleaseRoute | None:
+    """The release with this reference if the public may see it at this time, with its active media contact."""
+    row = connection.execute(PUBLIC_RELEASE, {"reference": reference, "now": now}).first()
+    if row is None:
+        return None
+    release_id, reference, headline, user_id, name, email, active = row
+    return ReleaseRoute(release_id, reference, headline, Person(user_id, name, email) if active else None)
+
+
+def recent_public_releases(session: Session, now: datetime, limit: int) -> list[Row[tuple[str, str]]]:
+    """The reference and headline of the newest releases the public may see at this time, newest first."""
+    return list(session.execute(
+        select(Release.reference, Release.headline)
+        .where(Release.listed_filter(now))
+        .order_by(Release.public_from.desc(), Release.id.desc())
+        .limit(limit)
+    ))

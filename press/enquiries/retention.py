@@ -7,14 +7,15 @@ from sqlalchemy import and_, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
-from press.distribution.models import Delivery
+from press.enquiries.emails import ACKNOWLEDGEMENT
 from press.enquiries.models import Enquiry, EnquiryEvent, EnquiryPurge, EventKind
+from press.outbox.models import Delivery
 
 ANONYMISED_NAME = "Anonymised"
 REMOVED = "[removed under the retention policy]"
 # Events whose free text may hold what the journalist said or what we said about them.
 TEXT_EVENTS = (EventKind.NOTE, EventKind.RESPONSE, EventKind.CLOSED)
-ENQUIRY_EMAILS = ("enquiry-acknowledgement",)
+ENQUIRY_EMAILS = (ACKNOWLEDGEMENT.name,)
 
 
 def months_before(moment: datetime, months: int) -> datetime:

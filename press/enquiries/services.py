@@ -12,7 +12,8 @@ from press import clock, uktime
 from press.accounts.models import User
 from press.accounts.services import normalise_email
 from press.contacts.models import Contact
-from press.distribution.outbox import delivery_values, enqueue_many
+from press.database import prepared_statements
+from press.enquiries.emails import ACKNOWLEDGEMENT, ASSIGNED
 from press.enquiries.models import (
     ANSWERED_STATUSES,
     Channel,
@@ -24,6 +25,7 @@ from press.enquiries.models import (
     EventKind,
     Outcome,
 )
+from press.outbox.queue import delivery_values, enqueue_many
 from press.releases.models import Release
 
 
@@ -138,38 +140,39 @@ def take_enquiry(
     Busy press offices get bursts of these, so the rows are written with a handful of plain statements
     on the session's connection, and no object is loaded or kept.
     """
-    connection = session.connection()
-    if isinstance(release, Release):
-        release = ReleaseRoute.of(release)
-    now = clock.now()
-    year = uktime.to_london(now).year
-    sequence = next_sequence(connection, year)
-    email = normalise_email(fields.pop("email", "") or "")
-    assignee = route(connection, release)
-    by_id = by.id if by else None
-    values = dict(reference=reference_for(year, sequence), year=year, sequence=sequence, channel=channel,
-                  received_at=now, updated_at=now, email=email, release_id=release.id if release else None,
-                  assignee_id=assignee.id if assignee else None, logged_by_id=by_id, status=EnquiryStatus.NEW,
-                  **fields)
-    enquiry_id, values["contact_id"] = connection.execute(INSERT_ENQUIRY, values | {"contact_email": email or None}).one()
-    first = EventKind.RECEIVED if channel == Channel.WEB else EventKind.LOGGED
-    events = [event_values(enquiry_id, first, by_id if first == EventKind.LOGGED else None, channel=channel)]
-    emails = []
-    deadline = values["deadline_at"]
-    if assignee is not None:
-        routed = "release" if release is not None and release.contact == assignee else "duty"
-        events.append(event_values(enquiry_id, EventKind.ASSIGNED, by_id, to=assignee.name, to_id=assignee.id,
-                                   routed=routed))
-        if assignee.id != by_id:
-            emails.append(assignee_email(enquiry_id, deadline, assignee.id, assignee.email))
-    if channel == Channel.WEB and email:
-        # The journalist's deadline is also ours: an acknowledgement still unsent by then is no use.
-        emails.append(delivery_values(kind="enquiry-acknowledgement", to_address=email,
-                                      payload={"enquiry_id": enquiry_id},
-                                      deadline=max(deadline, now + timedelta(hours=1))))
-    connection.execute(INSERT_EVENTS, events)
-    enqueue_many(connection, emails)
-    return NewEnquiry(enquiry_id, values)
+    # Every submission writes with the same few statements: PostgreSQL may keep their plans.
+    with prepared_statements(session.connection()) as connection:
+        if isinstance(release, Release):
+            release = ReleaseRoute.of(release)
+        now = clock.now()
+        year = uktime.to_london(now).year
+        sequence = next_sequence(connection, year)
+        email = normalise_email(fields.pop("email", "") or "")
+        assignee = route(connection, release)
+        by_id = by.id if by else None
+        values = dict(reference=reference_for(year, sequence), year=year, sequence=sequence, channel=channel,
+                      received_at=now, updated_at=now, email=email, release_id=release.id if release else None,
+                      assignee_id=assignee.id if assignee else None, logged_by_id=by_id, status=EnquiryStatus.NEW,
+                      **fields)
+        enquiry_id, values["contact_id"] = connection.execute(INSERT_ENQUIRY, values | {"contact_email": email or None}).one()
+        first = EventKind.RECEIVED if channel == Channel.WEB else EventKind.LOGGED
+        events = [event_values(enquiry_id, first, by_id if first == EventKind.LOGGED else None, channel=channel)]
+        emails = []
+        deadline = values["deadline_at"]
+        if assignee is not None:
+            routed = "release" if release is not None and release.contact == assignee else "duty"
+            events.append(event_values(enquiry_id, EventKind.ASSIGNED, by_id, to=assignee.name, to_id=assignee.id,
+                                       routed=routed))
+            if assignee.id != by_id:
+                emails.append(assignee_email(enquiry_id, deadline, assignee.id, assignee.email))
+        if channel == Channel.WEB and email:
+            # The journalist's deadline is also ours: an acknowledgement still unsent by then is no use.
+            emails.append(delivery_values(kind=ACKNOWLEDGEMENT, to_address=email,
+                                          payload={"enquiry_id": enquiry_id},
+                                          deadline=max(deadline, now + timedelta(hours=1))))
+        connection.execute(INSERT_EVENTS, events)
+        enqueue_many(connection, emails)
+        return NewEnquiry(enquiry_id, values)
 
 
 def submit_enquiry(session: Session, **arguments: Any) -> Enquiry:
@@ -189,7 +192,7 @@ def event_values(enquiry_id: int, kind: EventKind, by_id: int | None, text: str 
 
 def assignee_email(enquiry_id: int, deadline_at: datetime, user_id: int, address: str) -> dict[str, Any]:
     """The outbox row that tells a press officer an enquiry is theirs."""
-    return delivery_values(kind="enquiry-assigned", to_address=address,
+    return delivery_values(kind=ASSIGNED, to_address=address,
                            payload={"enquiry_id": enquiry_id, "user_id": user_id},
                            deadline=max(deadline_at, clock.now() + timedelta(hours=1)))
 

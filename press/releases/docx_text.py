@@ -16,7 +16,7 @@ from docx.parts.document import DocumentPart
 from docx.styles.style import BaseStyle
 from lxml import etree
 
-from press.releases.files import TooLargeUnpacked, check_unpacked_size
+from press.releases.files import TooLargeUnpackedError, check_unpacked_size
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -56,7 +56,7 @@ def _open(data: bytes) -> WordDocument:
                          " .docx and upload it again.")
     try:
         check_unpacked_size(data)
-    except TooLargeUnpacked as error:
+    except TooLargeUnpackedError as error:
         raise ValueError(f"The Word document cannot be read: {error}.") from error
     except (zipfile.BadZipFile, EOFError) as error:
         raise ValueError("The file is not a Word document (.docx): it is not a zip archive.") from error

@@ -32,7 +32,7 @@ class AttachmentError(ValueError):
     """The file cannot be attached, for a reason the uploader can act on."""
 
 
-class TooLargeUnpacked(ValueError):
+class TooLargeUnpackedError(ValueError):
     """A zip archive (an office file) that would unpack to more than any real document."""
 
 
@@ -47,20 +47,20 @@ class StoredFile:
 def check_unpacked_size(data: bytes) -> None:
     """Refuse a zip archive with more entries or more unpacked bytes than a real Word document has.
 
-    Raises TooLargeUnpacked naming the reason, or zipfile's own errors for bytes that are not a zip archive.
+    Raises TooLargeUnpackedError naming the reason, or zipfile's own errors for bytes that are not a zip archive.
     """
     # Each entry in the archive's directory starts with this signature, so the count is never too low; made
     # before the archive is opened, it refuses a million tiny entries without reading a million headers.
     if data.count(b"PK\x01\x02") > MAX_ZIP_ENTRIES:
-        raise TooLargeUnpacked(f"it holds more than {MAX_ZIP_ENTRIES} files")
+        raise TooLargeUnpackedError(f"it holds more than {MAX_ZIP_ENTRIES} files")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         entries = archive.infolist()
     if len(entries) > MAX_ZIP_ENTRIES:
-        raise TooLargeUnpacked(f"it holds more than {MAX_ZIP_ENTRIES} files")
+        raise TooLargeUnpackedError(f"it holds more than {MAX_ZIP_ENTRIES} files")
     if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
-        raise TooLargeUnpacked(f"it would unpack to over {MAX_UNPACKED_BYTES // (1024 * 1024)} MB")
+        raise TooLargeUnpackedError(f"it would unpack to over {MAX_UNPACKED_BYTES // (1024 * 1024)} MB")
     if any(entry.compress_size > entry.file_size * 1.01 + DEFLATE_OVERHEAD for entry in entries):
-        raise TooLargeUnpacked("it misstates the size of what it holds")
+        raise TooLargeUnpackedError("it misstates the size of what it holds")
 
 
 def sniff_content_type(data: bytes) -> str | None:
@@ -106,7 +106,7 @@ def store(directory: str, data: bytes, max_bytes: int) -> StoredFile:
         # Before the type, which is told by reading the archive; and journalists' computers would unpack it.
         try:
             check_unpacked_size(data)
-        except TooLargeUnpacked as error:
+        except TooLargeUnpackedError as error:
             raise AttachmentError(f"This file cannot be attached: {error}, which a real Word document never does."
                                   " Save it again from Word, or attach it as a PDF.") from error
         except (zipfile.BadZipFile, EOFError, ValueError, OSError):

@@ -5,13 +5,8 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from press import uktime
-from press.forms import BaseForm
+from press.forms import BaseForm, needs_zone, uk_moment, zone_field
 from press.releases.models import Withdrawal
-
-
-class ActionForm(BaseForm):
-    """A button that changes something: the form carries only the CSRF token."""
 
 
 class ReleaseForm(BaseForm):
@@ -48,42 +43,20 @@ class ReleaseForm(BaseForm):
     )
     embargo_date = DateField("Embargo date", validators=[Optional()])
     embargo_time = TimeField("Embargo time (UK time)", validators=[Optional()])
-    embargo_zone = RadioField(
-        "Which time do you mean?",
-        choices=[
-            SelectChoice("BST", "BST, the first time (before the clocks go back)"),
-            SelectChoice("GMT", "GMT, the second time"),
-        ],
-        validators=[Optional()],
-    )
+    embargo_zone = zone_field()
 
     embargo_at: datetime | None = None
-    needs_zone = False
+
+    @property
+    def needs_zone(self) -> bool:
+        return needs_zone(self, "embargo")
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        day, at = self.embargo_date.data, self.embargo_time.data
-        self.embargo_at = None
-        if self.embargo_date.errors or self.embargo_time.errors:
-            return False
-        if day is None and at is None:
-            return valid
-        if day is None:
-            self.embargo_date.errors = ["Enter the embargo date as well as the time."]
-            return False
-        if at is None:
-            self.embargo_time.errors = ["Enter the embargo time as well as the date."]
-            return False
-        self.needs_zone = uktime.is_ambiguous(day, at)
-        try:
-            self.embargo_at = uktime.london_to_utc(day, at, self.embargo_zone.data if self.needs_zone else None)
-        except uktime.AmbiguousTimeError as error:
-            self.embargo_zone.errors = [str(error)]
-            return False
-        except ValueError as error:
-            self.embargo_time.errors = [*self.embargo_time.errors, str(error)]
-            return False
-        return valid
+        # An embargo may lie far ahead (a report due next year), so no date is too far.
+        self.embargo_at = uk_moment(self, "embargo", missing="Enter the embargo {part} as well as the {other}.",
+                                    too_far=None)
+        return valid and not (self.embargo_date.errors or self.embargo_time.errors or self.embargo_zone.errors)
 
 
 class ImportForm(BaseForm):

@@ -5,9 +5,9 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from press import clock, uktime
 from press.accounts.models import User
@@ -19,32 +19,6 @@ EDITABLE_FIELDS = (
     "reference", "headline", "standfirst", "body", "notes_to_editors", "helpline",
     "release_date", "embargo_at", "contact_id",
 )
-
-
-STAFF_FILTERS = {
-    "all": "All",
-    "draft": "Drafts",
-    "embargoed": "Under embargo",
-    "public": "Public",
-    "withdrawn": "Withdrawn",
-}
-
-
-def staff_listing(show: str, q: str, at: datetime) -> Select:
-    """The staff list of releases, narrowed to one state and by words in the reference or headline."""
-    query = select(Release).options(selectinload(Release.contact))
-    if show == "draft":
-        query = query.where(Release.status == Status.DRAFT)
-    elif show == "embargoed":
-        query = query.where(Release.status == Status.FINAL, Release.public_from > at)
-    elif show == "public":
-        query = query.where(Release.status == Status.FINAL, Release.public_from <= at)
-    elif show == "withdrawn":
-        query = query.where(Release.status == Status.WITHDRAWN)
-    for word in q.split()[:10]:
-        query = query.where(or_(Release.reference.icontains(word, autoescape=True),
-                                Release.headline.icontains(word, autoescape=True)))
-    return query
 
 
 class ReleaseError(ValueError):

@@ -2,17 +2,17 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
-from press.accounts.models import User
+from press.accounts.queries import active_users
 from press.extensions import db
+from press.forms import ActionForm
 from press.pagination import paginate
-from press.releases import files, importing, services
-from press.releases.forms import ActionForm, AttachmentForm, ImportForm, ReleaseForm, WithdrawForm
-from press.releases.models import Attachment, Release, ReleaseEvent
+from press.releases import files, importing, queries, services
+from press.releases.forms import AttachmentForm, ImportForm, ReleaseForm, WithdrawForm
+from press.releases.models import Attachment, Release
 
 bp = Blueprint("releases", __name__, url_prefix="/staff/releases")
 
@@ -21,7 +21,7 @@ FORM_FIELDS = ("reference", "headline", "standfirst", "body", "notes_to_editors"
 
 def release_form(**kwargs) -> ReleaseForm:
     form = ReleaseForm(**kwargs)
-    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    people = active_users(db.session)
     form.contact_id.choices = [
         SelectChoice(u.id, f"{u.name}, {u.job_title}" if u.job_title else u.name) for u in people
     ]
@@ -47,9 +47,9 @@ def index():
     now = clock.now()
     show = request.args.get("show", "all")
     q = request.args.get("q", "", type=str)[:200].strip()
-    query = services.staff_listing(show, q, now).order_by(Release.created_at.desc(), Release.id.desc())
+    query = queries.staff_listing(show, q, now).order_by(Release.created_at.desc(), Release.id.desc())
     page = paginate(db.session, query, page=request.args.get("page", 1, type=int), per_page=50)
-    return render_template("releases/index.html", page=page, show=show, q=q, now=now, filters=services.STAFF_FILTERS)
+    return render_template("releases/index.html", page=page, show=show, q=q, now=now, filters=queries.STAFF_FILTERS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -84,18 +84,13 @@ def import_release():
                 db.session, parsed, default_contact=current_user, today=uktime.to_london(clock.now()).date()
             )
             prefilled = release_form(formdata=None, data=data)
-            prefilled.needs_zone = "embargo_zone" in data
             return render_template("releases/edit.html", form=prefilled, release=None, warnings=warnings)
     return render_template("releases/import.html", form=form)
 
 
 def release_page(release: Release, attachment_form: AttachmentForm) -> str:
     """The staff view of one release: its state, actions, attachments and history."""
-    history = db.session.scalars(
-        select(ReleaseEvent)
-        .where(ReleaseEvent.release_id == release.id)
-        .order_by(ReleaseEvent.at.desc(), ReleaseEvent.id.desc())
-    )
+    history = queries.release_history(db.session, release.id)
     return render_template(
         "releases/show.html", release=release, history=history, action=ActionForm(),
         attachment_form=attachment_form, now=clock.now(),
@@ -127,7 +122,6 @@ def edit(release_id: int):
         local = uktime.to_london(release.embargo_at)
         form.embargo_date.data, form.embargo_time.data = local.date(), local.time().replace(tzinfo=None)
         form.embargo_zone.data = local.tzname()
-        form.needs_zone = uktime.is_ambiguous(local.date(), local.time())
     if form.validate_on_submit():
         values = form_values(form)
         values["reference"] = values["reference"] or release.reference
@@ -209,9 +203,7 @@ def attach(release_id: int):
 
 
 def get_attachment(release_id: int, attachment_id: int) -> Attachment:
-    attachment = db.session.scalar(
-        select(Attachment).where(Attachment.id == attachment_id, Attachment.release_id == release_id)
-    )
+    attachment = queries.release_attachment(db.session, release_id, attachment_id)
     if attachment is None:
         abort(404)
     return attachment

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
-from press.distribution.worker import Worker
+from press.outbox.worker import Worker
 from press.extensions import db
 from tests.browser.conftest import sign_in, summary_value
 from tests.conftest import FrozenClock
@@ -33,7 +33,7 @@ SETTLE_MS = 15_000
 
 
 @pytest.fixture
-def app_config(app_config: dict, mail_server: MailServer) -> dict:  # noqa: F811 - the imported fixture
+def app_config(app_config: dict, mail_server: MailServer) -> dict:
     """Mail goes to the test's SMTP server, as fast as it will take it."""
     return app_config | mail_server.app_settings()
 
@@ -123,7 +123,7 @@ def tick_both_lists(page: Page) -> None:
 
 
 def test_manager_sends_an_embargoed_release_follows_it_and_retries_the_failure(
-    page: Page, app: Flask, newsroom: int, mail_server: MailServer,  # noqa: F811
+    page: Page, app: Flask, newsroom: int, mail_server: MailServer,
 ) -> None:
     """The whole journey: check the audience, preview, test, send, watch the report fill in, retry the failure."""
     mail_server.reply_for(FAILING, 550, "5.1.1 No such mailbox here", times=1)
@@ -225,7 +225,7 @@ def test_manager_sends_an_embargoed_release_follows_it_and_retries_the_failure(
 
 def test_send_preview_and_report_pages_are_accessible(
     page: Page, app: Flask, axe: Callable[[Page], None], newsroom: int,
-    mail_server: MailServer,  # noqa: F811
+    mail_server: MailServer,
 ) -> None:
     """The send page (empty, with its audience, with a field error), the preview and the report pass axe."""
     mail_server.reply_for(FAILING, 550, "5.1.1 No such mailbox here", times=1)

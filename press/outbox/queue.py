@@ -1,4 +1,4 @@
-"""The outbox: writing deliveries, finding what is due and stopping what is overdue; leases are in leases.py."""
+"""Writing emails as rows, finding what is due and stopping what is overdue; the worker's leases are in leases.py."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,12 +7,13 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
-from press.distribution.models import Delivery, DeliveryStatus
+from press.outbox.kinds import Kind, named
+from press.outbox.models import Delivery, DeliveryStatus, new_secret
 
 
 def delivery_values(
     *,
-    kind: str,
+    kind: Kind,
     to_address: str,
     payload: dict[str, Any] | None = None,
     contact_id: int | None = None,
@@ -23,9 +24,10 @@ def delivery_values(
     """The columns of one outbox row: due at once (or at ``not_before``), given up on after two days by default."""
     now = clock.now()
     return {
-        "kind": kind,
+        "kind": kind.name,
         "to_address": to_address,
-        "payload": payload or {},
+        "payload": kind.payload_of(**(payload or {})),
+        "secret": new_secret(),
         "contact_id": contact_id,
         "distribution_id": distribution_id,
         "next_attempt_at": not_before or now,
@@ -68,21 +70,33 @@ def anything_due(session: Session, now: datetime) -> bool:
     return session.scalar(select(Delivery.id).where(due(now)).limit(1)) is not None
 
 
-def expire_overdue(session: Session, now: datetime) -> set[int]:
+def expire_overdue(session: Session, now: datetime) -> list[tuple[str, int]]:
     """Stop deliveries whose stop-sending time passed by ``now``: missed if never tried, failed if they were.
 
-    Returns the distributions that had deliveries missed, so their managers can be told.
+    Returns the kind and id of each missed one, so that its kind can tell whoever needs to know.
     """
-    overdue = and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.deadline_at.is_not(None), Delivery.deadline_at <= now)
-    missed = session.scalars(
+    overdue = and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.deadline_at.is_not(None),
+                   Delivery.deadline_at <= now)
+    missed = session.execute(
         update(Delivery)
         .where(overdue, Delivery.attempts == 0)
         .values(status=DeliveryStatus.MISSED, smtp_response="Not sent: the time to stop sending had passed.")
-        .returning(Delivery.distribution_id)
+        .returning(Delivery.kind, Delivery.id)
         .execution_options(synchronize_session=False)
     ).all()
     session.execute(
         update(Delivery).where(overdue).values(status=DeliveryStatus.FAILED)
         .execution_options(synchronize_session=False)
     )
-    return {distribution_id for distribution_id in missed if distribution_id is not None}
+    return [(kind, delivery_id) for kind, delivery_id in missed]
+
+
+def tell_missed(session: Session, missed: list[tuple[str, int]]) -> None:
+    """Give each kind's missed handler the ids of its deliveries that were missed."""
+    by_kind: dict[str, list[int]] = {}
+    for name, delivery_id in missed:
+        by_kind.setdefault(name, []).append(delivery_id)
+    for name, ids in by_kind.items():
+        kind = named(name)
+        if kind is not None and kind.missed is not None:
+            kind.missed(session, sorted(ids))

@@ -1,4 +1,4 @@
-"""Building RFC 5322 messages, and the signed per-delivery envelope sender (VERP)."""
+"""Building RFC 5322 messages, from templates or parts, and the signed per-delivery envelope sender (VERP)."""
 
 import hashlib
 import hmac
@@ -8,6 +8,9 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
+
+from flask import current_app, render_template
 
 from press import clock
 
@@ -52,6 +55,31 @@ def build_message(
     if html is not None:
         message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
+
+
+def templated(
+    template: str,
+    context: dict[str, Any],
+    *,
+    subject: str,
+    to: str,
+    html: bool = True,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A message from the press office built from ``emails/<template>.txt`` (and ``.html`` unless ``html`` is
+    False), the organisation's name added to what the templates are given."""
+    config = current_app.config
+    context = {"organisation": config["PRESS_ORGANISATION"], **context}
+    return build_message(
+        subject=subject,
+        sender=config["MAIL_DEFAULT_SENDER"],
+        to=to,
+        reply_to=reply_to,
+        text=render_template(f"emails/{template}.txt", **context),
+        html=render_template(f"emails/{template}.html", **context) if html else None,
+        headers=headers,
+    )
 
 
 def delivery_message_id(delivery_id: int, secret: str, domain: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-MODULE = "press.distribution.processes"  # run with -m, as the supervisor and as each child
+MODULE = "press.outbox.processes"  # run with -m, as the supervisor and as each child
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def run_child(import_path: str | None, share: Share, once: bool, results_fd: int
     # Imported here, never in the parent; the stop signals stay blocked until the handlers are in place.
     from flask.cli import ScriptInfo
 
-    from press.distribution.worker import Worker, configure_logging
+    from press.outbox.worker import Worker, configure_logging
 
     stop_requested = threading.Event()
     runner: Worker | None = None

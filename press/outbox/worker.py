@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session
 
 from press.database import prepared_statements, unavailable
 from press.database_errors import plain_cause
-from press.distribution.leases import DatabaseClock, claim, give_back, give_back_unknown, load_claimed, record, renew
-from press.distribution.models import Delivery, DeliveryStatus
-from press.distribution.outbox import anything_due, expire_overdue
-from press.distribution.senders import Handled, deliver
-from press.distribution.services import note_missed
-from press.distribution.smtp import Relay
 from press.extensions import db
+from press.outbox.leases import DatabaseClock, claim, give_back, give_back_unknown, load_claimed, record, renew
+from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.queue import anything_due, expire_overdue, tell_missed
+from press.outbox.senders import Handled, deliver
+from press.outbox.smtp import Relay
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -148,7 +147,7 @@ class HeldConnection:
         if stack is not None:
             try:
                 stack.close()
-            except Exception:  # noqa: BLE001 - the database went away as the worker stopped
+            except Exception:
                 log.debug("a worker connection could not be closed cleanly", exc_info=True)
 
 
@@ -162,14 +161,14 @@ def own_connection() -> Iterator[Connection]:
         held.close()
 
 
-def sweep_overdue(now, noticed: set[int]) -> None:
-    """Stop deliveries past their stop-sending time, tell the managers of missed distributions, and commit.
+def sweep_overdue(now, noticed: set[tuple[str, int]]) -> None:
+    """Stop deliveries past their stop-sending time, tell each missed one's kind, and commit.
 
-    ``noticed`` are distributions whose deliveries the senders found past their time themselves.
+    ``noticed`` are (kind, id) of deliveries the senders found past their time themselves.
     """
-    missed = expire_overdue(db.session, now) | noticed
+    missed = sorted(set(expire_overdue(db.session, now)) | noticed)
     if missed:
-        note_missed(db.session, missed)
+        tell_missed(db.session, missed)
     db.session.commit()
 
 
@@ -216,7 +215,7 @@ class Worker:
         self.in_hand: set[int] = set()
         # Sent (or refused) but not yet written down: nothing more is claimed or sent until they are.
         self.unrecorded: set[int] = set()
-        self.missed: set[int] = set()  # distributions whose deliveries a sender found past their time
+        self.missed: set[tuple[str, int]] = set()  # (kind, id) of deliveries a sender found past their time
         self.once = False
         self.gave_up = False  # a --once run that waited longer than a lease for the database
 
@@ -401,7 +400,7 @@ class Worker:
                     try:
                         renew(held.get(), self.name, ids, self.lease, self.clock.now())
                         wait = interval
-                    except Exception as error:  # noqa: BLE001 - tried again soon, well before the lease runs out
+                    except Exception as error:
                         held.drop()
                         if unavailable(error):
                             self.outage.failed(error)
@@ -488,10 +487,10 @@ class Worker:
             if delivery_id not in loaded:
                 self._done([delivery_id], handled)
                 continue
-            delivery, _contact = loaded[delivery_id]  # holds the contact while its message is built
+            delivery = loaded[delivery_id][0]  # the rest of the row (the contact) stays loaded while it is built
             try:
                 result = self._deliver(held, relay, delivery)
-            except Exception:  # noqa: BLE001 - one bad delivery must not stop the others
+            except Exception:
                 log.exception("delivery %s could not be handled", delivery_id)
                 self._done([delivery_id])  # not renewed: its lease runs out and it is tried again then
                 continue
@@ -551,9 +550,9 @@ class Worker:
         self.outage.recovered(started)
         with self.lock:
             self.unrecorded.discard(delivery.id)
-        if result.values.get("status") == DeliveryStatus.MISSED and delivery.distribution_id is not None:
+        if result.values.get("status") == DeliveryStatus.MISSED:
             with self.lock:
-                self.missed.add(delivery.distribution_id)
+                self.missed.add((delivery.kind, delivery.id))
         return True
 
     def _give_up_recording(self, delivery: Delivery, result: Handled) -> None:

@@ -1,15 +1,15 @@
 """Pages that show what the local mail catcher caught, as each recipient would see it.
 
 For managers and admins only: the messages hold each journalist's own links (early access, unsubscribe,
-signup confirmation), and opening one counts as that journalist's doing.
+signup confirmation), and opening one counts as that journalist's doing. The outbox knows no roles, so
+the factory gives init_app the accounts area's check to put in front of every page.
 """
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from collections.abc import Callable
 
-from press.accounts.access import editor_required
-from press.mailbox import list_messages, message_parts, read_message
+from flask import Blueprint, Flask, Response, abort, current_app, render_template
 
-bp = Blueprint("caught_mail", __name__, url_prefix="/staff/mail")
+from press.outbox.mailbox import list_messages, message_parts, read_message
 
 # The message's own HTML runs in a sandbox with nothing it can load or run.
 HTML_PREVIEW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
@@ -29,23 +29,17 @@ def caught_or_404(message_id: str):
     return message
 
 
-@bp.get("/")
-@editor_required
 def index():
-    return render_template("distribution/caught_index.html", messages=list_messages(catcher_directory()))
+    return render_template("outbox/caught_index.html", messages=list_messages(catcher_directory()))
 
 
-@bp.get("/<message_id>")
-@editor_required
 def show(message_id: str):
     message = caught_or_404(message_id)
     text, html, attachments = message_parts(message)
-    return render_template("distribution/caught_show.html", message=message, message_id=message_id, text=text,
+    return render_template("outbox/caught_show.html", message=message, message_id=message_id, text=text,
                            has_html=html is not None, attachments=attachments)
 
 
-@bp.get("/<message_id>/html")
-@editor_required
 def html(message_id: str):
     _text, body, _attachments = message_parts(caught_or_404(message_id))
     if body is None:
@@ -54,3 +48,12 @@ def html(message_id: str):
     response.headers["Content-Security-Policy"] = HTML_PREVIEW_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+def init_app(app: Flask, *, guard: Callable[[Callable], Callable]) -> None:
+    """Register the caught-mail pages under /staff/mail/, each behind ``guard`` (a view decorator)."""
+    bp = Blueprint("caught_mail", __name__, url_prefix="/staff/mail")
+    bp.add_url_rule("/", "index", guard(index))
+    bp.add_url_rule("/<message_id>", "show", guard(show))
+    bp.add_url_rule("/<message_id>/html", "html", guard(html))
+    app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""Release text from Markdown to safe HTML."""
+"""Markdown to safe HTML and to plain text: release bodies, and anything else staff write in Markdown."""
 
 import html
 from functools import lru_cache

@@ -5,53 +5,27 @@ them (and keeps trying while the database refuses writes), so a message that wen
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from press.contacts import emails as contact_emails
-from press.contacts.models import ContactStatus
-from press.distribution import emails as release_emails
-from press.distribution.leases import DatabaseClock, outcome_values, still_held
-from press.distribution.messages import address_domain, delivery_message_id, envelope_sender, stamp
-from press.distribution.models import Delivery, DeliveryStatus
-from press.distribution.smtp import Relay, prepare
-from press.enquiries import emails as enquiry_emails
+from press.outbox import kinds
+from press.outbox.kinds import Kind
+from press.outbox.leases import DatabaseClock, outcome_values, still_held
+from press.outbox.messages import address_domain, delivery_message_id, envelope_sender, stamp
+from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.smtp import Relay, prepare
 
 log = logging.getLogger(__name__)
 
 # A release changed between building its email and the check before DATA this many times running is sent
 # as last built: the check is a moment old, and the next message has the change.
 REBUILDS = 2
-
-
-@dataclass(frozen=True)
-class Kind:
-    render: Callable[[Delivery], EmailMessage]
-    # Mailings stop for anyone who unsubscribed or bounced; replies to a person's own request do not.
-    suppressible: bool
-    # A reason the message is no longer wanted at all (its distribution was cancelled), or None; given
-    # the claim as read again just before DATA (leases.still_held).
-    unwanted: Callable[[Row, Delivery], str | None] | None = None
-    # Whether what the message was built from is still current by that same read; if not it is rebuilt.
-    current: Callable[[Row, Delivery], bool] | None = None
-
-
-KINDS: dict[str, Kind] = {
-    "signup-confirmation": Kind(contact_emails.signup_confirmation, suppressible=False),
-    "release": Kind(release_emails.release_for_recipient, suppressible=True, unwanted=release_emails.unwanted,
-                    current=release_emails.current),
-    "release-test": Kind(release_emails.release_test, suppressible=False),
-    "distribution-missed": Kind(release_emails.distribution_missed, suppressible=False),
-    "enquiry-acknowledgement": Kind(enquiry_emails.acknowledgement, suppressible=False),
-    "enquiry-assigned": Kind(enquiry_emails.assigned, suppressible=False),
-}
 
 
 @dataclass(frozen=True)
@@ -63,14 +37,6 @@ class Handled:
 
 
 NOT_HELD = Handled(None)
-
-
-def suppressed(held: Row) -> bool:
-    """Whether the recipient, as the database has them at the moment of sending, no longer wants mailings."""
-    if held.contact_id is None:
-        return False
-    # Contact.can_be_sent_to, read from the row just fetched rather than a loaded object.
-    return held.contact_status != ContactStatus.ACTIVE or not held.contact_email
 
 
 def settled(status: DeliveryStatus, reason: str) -> Handled:
@@ -94,7 +60,7 @@ def deliver(connection: Connection, delivery: Delivery, worker: str, relay: Rela
     everything that can stop the message: the last moment before DATA. A worker paused past its lease
     finds it lost there and sends nothing. A database error raised from here means nothing was sent.
     """
-    kind = KINDS.get(delivery.kind)
+    kind = kinds.named(delivery.kind)
     if kind is None:
         return settled(DeliveryStatus.FAILED, f"Unknown kind {delivery.kind}.")
     now = clock.now()
@@ -106,7 +72,7 @@ def deliver(connection: Connection, delivery: Delivery, worker: str, relay: Rela
     for rebuilt in range(REBUILDS + 1):
         try:
             message = build(kind, delivery, now)
-        except Exception as error:  # noqa: BLE001 - a message that cannot be built is a permanent failure
+        except Exception as error:
             if isinstance(error, SQLAlchemyError):
                 raise  # the database, not the message: nothing was sent, and the worker waits for it
             log.exception("delivery %s could not be built", delivery.id)
@@ -122,7 +88,8 @@ def deliver(connection: Connection, delivery: Delivery, worker: str, relay: Rela
         if held is None:
             relay.abandon()
             return NOT_HELD
-        if kind.suppressible and suppressed(held):
+        suppression = kinds.suppression() if kind.suppressible else None
+        if suppression is not None and suppression.suppressed(held):
             relay.abandon()
             return settled(DeliveryStatus.SUPPRESSED, "The recipient unsubscribed or bounced.")
         reason = kind.unwanted(held, delivery) if kind.unwanted else None

@@ -11,16 +11,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Update, and_, bindparam, func, select, update
+from sqlalchemy import Connection, Row, Select, Update, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.database import UTCDateTime
-from press.contacts.models import Contact
-from press.distribution.models import Delivery, DeliveryStatus, Distribution
-from press.distribution.outbox import backoff
-from press.distribution.smtp import Outcome
-from press.releases.models import Release, ReleaseEvent
+from press.outbox import kinds
+from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.queue import backoff
+from press.outbox.smtp import Outcome
 
 _HELD = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.leased_by == bindparam("worker"))
 _HELD_ROW = and_(Delivery.id == bindparam("delivery_id"), _HELD)
@@ -31,28 +30,31 @@ GIVE_BACK = update(Delivery).where(_HELD_ROWS).values(_GIVEN_BACK)
 # Rows leased to this worker that it does not know it holds: a claim whose answer was lost with the connection.
 GIVE_BACK_UNKNOWN = update(Delivery).where(
     _HELD, Delivery.id.not_in(bindparam("ids", expanding=True))).values(_GIVEN_BACK)
-# A release's every change updates it or adds to its history, so these three columns name its version.
-_LATEST_CHANGE = select(func.max(ReleaseEvent.id)).where(ReleaseEvent.release_id == Release.id).scalar_subquery()
-RELEASE_VERSION = select(Release.id, Release.updated_at, _LATEST_CHANGE).where(Release.id == bindparam("release_id"))
-STILL_HELD = (
-    select(
-        Delivery.contact_id, Contact.status.label("contact_status"), Contact.email.label("contact_email"),
-        Distribution.id.label("distribution_id"), Distribution.cancelled_at, Release.id.label("release_id"),
-        Release.status.label("release_status"), Release.updated_at.label("release_updated_at"),
-        _LATEST_CHANGE.label("release_change"),
-    )
-    .outerjoin(Contact, Contact.id == Delivery.contact_id)
-    .outerjoin(Distribution, Distribution.id == Delivery.distribution_id)
-    .outerjoin(Release, Release.id == Distribution.release_id)
+
+
+@cache
+def _still_held_statement(reads: tuple[kinds.Reads, ...]) -> Select:
+    """The claim and what every kind needs read with it, each join once, in the order they were registered."""
+    statement = select(Delivery.contact_id, *[column for read in reads for column in read.columns])
+    joined: list[object] = []
+    for read in reads:
+        for target, onclause in read.joins:
+            if all(target is not seen for seen in joined):
+                statement = statement.outerjoin(target, onclause)
+                joined.append(target)
     # Held means leased to this worker and not yet run out, by the database's time: a worker that was
     # paused past its lease must not send what another may have claimed since.
-    .where(_HELD_ROW, Delivery.lease_expires_at > bindparam("now", type_=UTCDateTime))
-)
-LOAD = (
-    select(Delivery, Contact).outerjoin(Contact, Contact.id == Delivery.contact_id)
-    .where(Delivery.id.in_(bindparam("ids", expanding=True)))
-    .execution_options(populate_existing=True)
-)
+    return statement.select_from(Delivery).where(
+        _HELD_ROW, Delivery.lease_expires_at > bindparam("now", type_=UTCDateTime))
+
+
+@cache
+def _load_statement(loaded: tuple[kinds.Loaded, ...]) -> Select:
+    statement = select(Delivery, *[entry.entity for entry in loaded]).select_from(Delivery)
+    for entry in loaded:
+        statement = statement.outerjoin(entry.entity, entry.onclause)
+    return statement.where(Delivery.id.in_(bindparam("ids", expanding=True))).execution_options(
+        populate_existing=True)
 
 
 @cache
@@ -147,16 +149,19 @@ def give_back_unknown(connection: Connection, worker: str, in_hand: list[int]) -
     return connection.execute(GIVE_BACK_UNKNOWN, {"ids": in_hand, "worker": worker}).rowcount
 
 
-def load_claimed(session: Session, ids: list[int]) -> dict[int, tuple[Delivery, Contact | None]]:
-    """Load claimed deliveries and their contacts in one query, to build their messages from."""
-    return {delivery.id: (delivery, contact) for delivery, contact in session.execute(LOAD, {"ids": ids})}
+def load_claimed(session: Session, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """Load claimed deliveries in one query, with what the areas asked to have loaded alongside (the contact),
+    to build their messages from: the delivery first in each row."""
+    statement = _load_statement(kinds.all_loaded())
+    return {row[0].id: tuple(row) for row in session.execute(statement, {"ids": ids})}
 
 
 def still_held(connection: Connection, delivery_id: int, worker: str, now: datetime) -> Row | None:
     """This worker's live claim on a delivery as the database has it at ``now`` (its time), None if lost; with
-    everything that can stop its message, read in the same statement: the contact's state, and for a release
-    email whether its distribution was cancelled and the release's state and version."""
-    return connection.execute(STILL_HELD, {"delivery_id": delivery_id, "worker": worker, "now": now}).first()
+    everything the kinds need to decide whether its message still goes, read in the same statement (the
+    recipient's state; for a release email, its distribution and the release's state and version)."""
+    statement = _still_held_statement(kinds.all_reads())
+    return connection.execute(statement, {"delivery_id": delivery_id, "worker": worker, "now": now}).first()
 
 
 @cache

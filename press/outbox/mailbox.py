@@ -1,6 +1,6 @@
 """Reading the mail the catcher kept: the newest messages, one message, and a message's parts.
 
-Ids come from the staff pages' addresses, so only the exact shape ``press.mailcatcher.deliver`` gives a
+Ids come from the staff pages' addresses, so only the exact shape ``press.outbox.mailcatcher.deliver`` gives a
 file is ever turned into a path, and a link planted in the directory is never followed.
 """
 

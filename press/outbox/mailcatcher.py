@@ -1,9 +1,9 @@
 """The local mail catcher: with no SMTP relay configured, the app sends its mail here and staff read it.
 
 Every message is kept as an ``.eml`` file in a Maildir-like directory (``tmp/``, ``new/``, ``cur/``),
-so it can also be opened with any mail client; ``press.mailbox`` reads them back for the staff pages.
+so it can also be opened with any mail client; ``press.outbox.mailbox`` reads them back for the staff pages.
 Nothing here imports Flask: ``serve`` runs the catcher, and ``deliver`` names each file with an id of
-the shape ``press.mailbox`` accepts.
+the shape ``press.outbox.mailbox`` accepts.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class _Store:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         """Store the message, log one line for it and accept it."""
         data = envelope.original_content or b""
         message_id = deliver(self.directory, envelope.mail_from or "", envelope.rcpt_tos, data)
@@ -259,7 +259,7 @@ def serve(host: str, port: int, directory: str) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     stopping = threading.Event()
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -278,7 +278,7 @@ def serve(host: str, port: int, directory: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: python -m press.mailcatcher [--host H] [--port N] [--directory DIR]."""
+    """Command line: python -m press.outbox.mailcatcher [--host H] [--port N] [--directory DIR]."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
