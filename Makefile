@@ -35,7 +35,9 @@ services:
 run: setup
 	$(PY) scripts/run.py
 
-test: setup browser-deps fault-deps services
+# The linter first, then the suite; the suite runs every benchmark once at a tiny size (tests/test_benchmarks.py).
+test: setup browser-deps fault-deps bench-deps services
+	$(PY) -m ruff check .
 	$(PY) -m pytest $(TEST_ARGS)
 
 # Postfix's smtp-sink, a fast C SMTP sink for the send benchmark; the mail service itself is not started.
