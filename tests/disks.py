@@ -53,7 +53,7 @@ class SmallDisk:
 def small_disk() -> Iterator[SmallDisk]:
     """An 8 MB tmpfs of the test's own, unmounted after."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a small disk needs root (CI runs the suite as root)")
+        pytest.fail("mounting a small disk needs root: run the suite as root, as CI does")
     disk = SmallDisk(8 * 1024 * 1024)
     try:
         yield disk
