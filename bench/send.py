@@ -10,7 +10,6 @@ import resource
 import secrets
 import shutil
 import signal
-import smtplib
 import socket
 import subprocess
 import sys
@@ -38,19 +37,16 @@ from bench.newsroom import database_description, throwaway_database  # noqa: E40
 from press import clock, create_app  # noqa: E402
 from press.accounts import services as accounts  # noqa: E402
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists, new_unsubscribe_key  # noqa: E402
-from press.contacts.services import unsubscribe_token  # noqa: E402
-from press.distribution.emails import release_message  # noqa: E402
-from press.outbox.messages import address_domain, envelope_sender, mailbox  # noqa: E402
 from press.outbox.models import Delivery, DeliveryStatus  # noqa: E402
 from press.outbox.processes import shares  # noqa: E402
 from press.distribution.services import create_distribution  # noqa: E402
 from press.outbox.worker import Worker  # noqa: E402
 from press.extensions import db  # noqa: E402
-from press.links import absolute_url  # noqa: E402
 from press.releases import services as releases  # noqa: E402
 from press.releases.models import Release  # noqa: E402
 
-RATIO_TARGET = 1.0  # worker rate / bare smtplib rate, at least
+RATIO_TARGET = 0.9  # worker rate / bare smtplib loop rate, the same number of processes on each side, at least
+CPU_TARGET = 1.10  # worker CPU per message / the loop's, both counting the database server, at most
 SLOW_TARGET = 1.3  # elapsed / ideal against a relay that takes 100 ms per message, at most
 MEMORY_TARGET_MB = 200.0  # the worker's peak resident memory, under
 ACCEPT_DELAY = 0.1
@@ -103,6 +99,7 @@ class Throughput:
     cpu_seconds: float  # this process's CPU time, every thread: steadier than wall time on a busy machine
     queries: int = 0
     query_seconds: float = 0.0
+    database_cpu_seconds: float | None = None  # the PostgreSQL server's, where it was measured
 
     @property
     def rate(self) -> float:
@@ -119,6 +116,7 @@ class WorkerRun:
     first_at: float | None = None  # seconds from the start until the sink had the first message
     last_at: float | None = None  # ... and the last
     cpu_seconds: float = 0.0  # the command and every process it started, all threads, start-up included
+    database_cpu_seconds: float = 0.0  # the PostgreSQL server's processes meanwhile (none for SQLite)
     peaks: dict[tuple[int, str], float] = field(default_factory=dict)  # (pid, what it is): VmHWM MB
     # The highest sum, at one moment, of the peaks of the processes alive at that moment: the worker's peak.
     together: float = 0.0
@@ -140,7 +138,12 @@ class WorkerRun:
 
     def throughput(self) -> Throughput:
         """As a row of the table: timed between the sink's first and last message."""
-        return Throughput(self.label, self.sent, self.window * self.sent / max(1, self.sent - 1), self.cpu_seconds)
+        return Throughput(self.label, self.sent, self.window * self.sent / max(1, self.sent - 1), self.cpu_seconds,
+                          database_cpu_seconds=self.database_cpu_seconds)
+
+    def cpu_per_message(self) -> float:
+        """CPU seconds per message of every process on this side and of the database server."""
+        return (self.cpu_seconds + self.database_cpu_seconds) / max(1, self.sent)
 
 
 class StatementMeter:
@@ -385,38 +388,6 @@ def drain(app: Flask, meter: StatementMeter, label: str, expected: int, sink: Si
     return Throughput(label, expected, seconds, cpu, queries, query_seconds)
 
 
-def bare_loop(bench: Bench, list_name: str, sink: SmtpSink) -> Throughput:
-    """Build the same personalised message per recipient and send each over one smtplib connection."""
-    app = bench.app
-    with app.app_context():
-        release = db.session.get(Release, bench.release_id)
-        # Everything the messages need is loaded before the clock starts: the loop does no SQL at all.
-        _ = release.contact.name, list(release.attachments)
-        recipients = db.session.scalars(
-            select(Contact).join(contact_lists, contact_lists.c.contact_id == Contact.id)
-            .where(contact_lists.c.list_id == bench.lists[list_name]).order_by(Contact.id)
-        ).all()
-        domain = address_domain(app.config["MAIL_DEFAULT_SENDER"])
-        before = sink.received()
-        started, cpu = time.perf_counter(), time.process_time()
-        with smtplib.SMTP("127.0.0.1", sink.port, timeout=30) as relay:
-            for number, contact in enumerate(recipients, start=1):
-                message = release_message(
-                    release, to=mailbox(contact.name, contact.email),
-                    unsubscribe=absolute_url("contacts_public.unsubscribe_page",
-                                             token=unsubscribe_token(contact)),
-                    access_url=None, now=clock.now(),
-                )
-                relay.send_message(message, from_addr=envelope_sender(number, domain, bench.secret),
-                                   to_addrs=[contact.email])
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        db.session.remove()
-    arrived = sink.wait_for(before + len(recipients)) - before
-    if arrived != len(recipients):
-        raise SystemExit(f"bare loop: the sink counted {arrived} of {len(recipients)}")
-    return Throughput("bare smtplib loop, 1 connection", len(recipients), seconds, cpu)
-
-
 # --- (c) Memory of a worker process -------------------------------------------------------------
 
 
@@ -448,12 +419,36 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def database_server_cpu(url: str) -> float:
+    """CPU seconds used so far by the local PostgreSQL server's processes, with the backends that have exited
+    (the postmaster's children's time); 0 for SQLite, which runs inside the processes measured."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name == "postgres" or name.startswith("postgres:"):
+            # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), counted from the state (field 3).
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / CLOCK_TICKS
+
+
 def process_kind(pid: int, top: int) -> str:
-    """What a process in a worker command's tree is: the command (the supervisor it becomes), or a worker."""
+    """What a process in a worker command's tree is: the command (the supervisor it becomes), or a worker;
+    in the baseline's, the loop's parent or one of its loops."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError):
         return "gone"
+    if b"send_loop.py" in command:
+        return "loop" if b"\0--child\0" in command else "loop parent"
     if pid == top:
         # `flask press worker --processes N` loads the app, then replaces itself with a small supervisor.
         return "supervisor" if b"press.outbox.processes" in command else "command"
@@ -485,20 +480,34 @@ def worker_environment(bench: Bench, port: int, connections: int | None) -> dict
 
 def run_worker_command(bench: Bench, sink: Sink, expected: int, label: str, processes: int,
                        connections: int | None = None, limit_seconds: float = 0.0) -> WorkerRun:
-    """Run `flask press worker --once --processes N`, watching the sink and the memory of every process.
+    """Run `flask press worker --once --processes N`, watching the sink and the memory of every process."""
+    command = [sys.executable, "-m", "flask", "press", "worker", "--once", "--processes", str(processes)]
+    return run_command(bench, sink, expected, label, command, worker_environment(bench, sink.port, connections),
+                       limit_seconds)
+
+
+def run_loop_command(bench: Bench, sink: Sink, list_name: str, expected: int, processes: int) -> WorkerRun:
+    """Run the baseline, bench/send_loop.py: the bare smtplib loop as N processes over N connections."""
+    command = [sys.executable, str(ROOT / "bench" / "send_loop.py"), "--processes", str(processes),
+               "--list-id", str(bench.lists[list_name]), "--release-id", str(bench.release_id)]
+    return run_command(bench, sink, expected, f"bare smtplib loop, {processes} proc., {processes} conn.", command,
+                       worker_environment(bench, sink.port, None))
+
+
+def run_command(bench: Bench, sink: Sink, expected: int, label: str, command: list[str], env: dict[str, str],
+                limit_seconds: float = 0.0) -> WorkerRun:
+    """Run a sending command, watching the sink, the memory of every process and the database server's CPU.
 
     The sink is read every few milliseconds, for when the first and last messages arrived; the processes'
     memory every tenth of a second. With limit_seconds, the command is stopped with SIGTERM after that long.
     """
-    env = worker_environment(bench, sink.port, connections)
     log = bench.directory / "worker.log"
     before = sink.received()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    database_before = database_server_cpu(bench.url)
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "press", "worker", "--once", "--processes", str(processes)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                   stderr=subprocess.STDOUT)
     run = WorkerRun(label)
     started = time.perf_counter()
     seen, stopped_at, next_memory, next_sample = 0, None, 0.0, 0.0
@@ -541,9 +550,11 @@ def run_worker_command(bench: Bench, sink: Sink, expected: int, label: str, proc
             process.wait()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     run.cpu_seconds = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    # The server's backends for this command's connections have exited by now: their time is the postmaster's.
+    run.database_cpu_seconds = database_server_cpu(bench.url) - database_before
     run.sent = sink.wait_for(before + expected, timeout=2 if stopped_at is None else 0.5) - before
     if run.exit_code != 0:
-        raise SystemExit(f"the worker command exited {run.exit_code}:\n{log.read_text(errors='replace')[-2000:]}")
+        raise SystemExit(f"{label}: the command exited {run.exit_code}:\n{log.read_text(errors='replace')[-2000:]}")
     if stopped_at is None and run.sent != expected:
         raise SystemExit(f"{label}: the sink counted {run.sent} of {expected}")
     return run
@@ -673,13 +684,15 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     plan = shares(processes, connections, 0)
     split_up = " + ".join(str(share.connections) for share in plan)
     print(f"Worker: `flask press worker --once --processes {processes}` as a command for (a), (b) and (c): "
-          f"{len(plan)} processes, PRESS_SMTP_CONNECTIONS={connections} ({split_up}) for (a) and (c), "
+          f"{len(plan)} processes, PRESS_SMTP_CONNECTIONS={processes} for (a) (one each, as the loop), "
+          f"{connections} ({split_up}) for (c), "
           f"PRESS_SEND_RATE_PER_MINUTE=0, lease {app.config['PRESS_LEASE_SECONDS']} s")
     print(f"        also, for comparison, one Worker in this process with {default_connections} connections "
           f"(the default), whose SQL is counted")
     print()
 
-    # (a) The rate, against the same messages sent by a bare loop.
+    # (a) The rate and the CPU per message, against the same messages sent by a bare loop; the same number of
+    # processes and connections on each side. The loop runs first and last, and its better run counts.
     with app.app_context():
         meter = StatementMeter(db.engine)
     try:
@@ -687,14 +700,17 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
         single = drain(app, meter, f"worker in this process, {default_connections} conn.", written, sink)
     finally:
         meter.close()
+    loops = [run_loop_command(bench, sink, "rate", arguments.messages, processes)]
     written = distribute(bench, "rate")
-    pooled = run_worker_command(bench, sink, written, f"worker, {len(plan)} processes, {connections} conn.",
-                                processes, connections)
+    pooled = run_worker_command(bench, sink, written, f"worker, {processes} processes, {processes} conn.",
+                                processes, processes)
     left = unfinished(app)
     if left:
         raise SystemExit(f"(a): deliveries not sent after the worker command: {left}")
-    bare = bare_loop(bench, "rate", sink)
-    ratio = pooled.sending_rate / bare.rate
+    loops.append(run_loop_command(bench, sink, "rate", arguments.messages, processes))
+    bare = min(loops, key=WorkerRun.cpu_per_message)
+    ratio = pooled.sending_rate / bare.sending_rate
+    cpu_ratio = pooled.cpu_per_message() / bare.cpu_per_message()
 
     # (b) A relay that takes 100 ms to accept each message; the same connections in all, shared out.
     slow_runs = []
@@ -709,31 +725,47 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     memory = run_worker_command(bench, sink, written, f"worker command, {written:,} queued", processes,
                                 connections, limit_seconds=arguments.memory_seconds)
 
-    print(f"{'measurement':<36} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'CPU ms/msg':>10} {'SQL/msg':>7} "
-          f"{'db ms/msg':>9}")
-    rows = [single, pooled.throughput(), bare] + [run.throughput() for _, run in slow_runs] + [memory.throughput()]
+    print(f"{'measurement':<36} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'CPU ms/msg':>10} {'DB CPU':>7} "
+          f"{'SQL/msg':>7} {'db ms/msg':>9}")
+    rows = ([single, pooled.throughput()] + [loop.throughput() for loop in loops]
+            + [run.throughput() for _, run in slow_runs] + [memory.throughput()])
     for row in rows:
         per_message = f"{row.queries / row.messages:>7.1f} {row.query_seconds * 1000 / row.messages:>9.2f}" \
             if row.queries else f"{'-':>7} {'-':>9}"
+        server = f"{row.database_cpu_seconds * 1000 / max(1, row.messages):>7.2f}" \
+            if row.database_cpu_seconds is not None and url.startswith("postgresql") else f"{'-':>7}"
         print(f"{row.label:<36} {row.messages:>8,} {row.seconds:>8.2f} {row.rate:>7.1f} "
-              f"{row.cpu_seconds * 1000 / max(1, row.messages):>10.2f} {per_message}")
-    print("(seconds: for the worker commands, from the sink's first message to its last, which leaves out")
-    print(" starting the processes and loading the app in each; the whole command's time is given below.")
-    print(" CPU ms/msg: CPU time of the sending processes, all threads, per message; for a worker command that")
-    print(" is every process it ran, start-up included; the database server's is not counted. SQL/msg and")
-    print(" db ms/msg: statements per message and time inside cursor.execute, counted only in this process.")
-    print(" The bare loop builds each message with release_message and sends it with smtplib, with no SQL.)")
+              f"{row.cpu_seconds * 1000 / max(1, row.messages):>10.2f} {server} {per_message}")
+    print("(seconds: for the commands, from the sink's first message to its last, which leaves out starting the")
+    print(" processes and loading the app in each; the whole command's time is given below.")
+    print(" CPU ms/msg: CPU time of the sending processes, all threads, per message; for a command that is every")
+    print(" process it ran, start-up included. DB CPU: ms per message of the PostgreSQL server's processes")
+    print(" meanwhile, read from /proc. SQL/msg and db ms/msg: statements per message and time inside")
+    print(" cursor.execute, counted only in this process. The bare loop (bench/send_loop.py, run before and after")
+    print(" the worker) builds each message as the worker does, with release_message, and sends it with")
+    print(" smtplib; it records nothing.)")
     print()
 
-    whole = pooled.sent / pooled.seconds
-    print(f"(a) rate: worker, {len(plan)} processes {pooled.sending_rate:.1f} msg/s / bare smtplib "
-          f"{bare.rate:.1f} msg/s = {ratio:.2f}")
-    print(f"    over the whole command ({pooled.seconds:.1f} s, first message after {pooled.first_at or 0:.1f} s): "
-          f"{whole:.1f} msg/s = {whole / bare.rate:.2f} of the bare loop")
-    print(f"    one Worker in this process, {default_connections} connections: {single.rate:.1f} msg/s = "
-          f"{single.rate / bare.rate:.2f}; CPU per message: worker command "
-          f"{pooled.cpu_seconds * 1000 / pooled.sent:.2f} ms, one Worker "
-          f"{single.cpu_seconds * 1000 / single.messages:.2f} ms, bare {bare.cpu_seconds * 1000 / bare.messages:.2f} ms")
+    whole, bare_whole = pooled.sent / pooled.seconds, bare.sent / bare.seconds
+    worker_memory = pooled.worker_peaks()
+    loop_memory = [peak for (_, kind), peak in bare.peaks.items() if kind == "loop"]
+    print(f"(a) rate: worker, {processes} processes {pooled.sending_rate:.1f} msg/s / bare smtplib loop, {processes} "
+          f"processes {bare.sending_rate:.1f} msg/s = {ratio:.2f}")
+    print(f"    over the whole command, start-up included: worker {pooled.seconds:.1f} s ({whole:.1f} msg/s, first "
+          f"message after {pooled.first_at or 0:.1f} s), loop {bare.seconds:.1f} s ({bare_whole:.1f} msg/s, first "
+          f"after {bare.first_at or 0:.1f} s) = {whole / bare_whole:.2f}")
+    print(f"    CPU per message, every process and the database server: worker {pooled.cpu_per_message() * 1000:.2f} ms "
+          f"({pooled.cpu_seconds * 1000 / pooled.sent:.2f} + server {pooled.database_cpu_seconds * 1000 / pooled.sent:.2f})"
+          f" / loop {bare.cpu_per_message() * 1000:.2f} ms ({bare.cpu_seconds * 1000 / bare.sent:.2f} + server "
+          f"{bare.database_cpu_seconds * 1000 / bare.sent:.2f}) = {cpu_ratio:.2f}; loop runs: "
+          + ", ".join(f"{loop.cpu_per_message() * 1000:.2f} ms" for loop in loops))
+    print("    memory per process (VmHWM): worker processes "
+          + ", ".join(f"{peak:.1f} MB" for peak in sorted(worker_memory))
+          + "; the command before it became the supervisor "
+          + ", ".join(f"{peak:.1f} MB" for (_, kind), peak in pooled.peaks.items() if kind == "command")
+          + "; loop processes " + ", ".join(f"{peak:.1f} MB" for peak in sorted(loop_memory)))
+    print(f"    one Worker in this process, {default_connections} connections: {single.rate:.1f} msg/s, "
+          f"{single.cpu_seconds * 1000 / single.messages:.2f} ms CPU per message (this process only)")
     for count, run in slow_runs:
         ideal = run.sent * ACCEPT_DELAY / count
         seconds = run.throughput().seconds
@@ -760,7 +792,9 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     print()
 
     verdict("(a) worker rate / bare smtplib", ratio >= RATIO_TARGET,
-            f"{ratio:.2f} (target >= {RATIO_TARGET:.1f}; {len(plan)} processes, first to last message)")
+            f"{ratio:.2f} (target >= {RATIO_TARGET:.1f}; {processes} processes each side, first to last message)")
+    verdict("(a) worker CPU / bare loop CPU", cpu_ratio <= CPU_TARGET,
+            f"{cpu_ratio:.2f} per message (target <= {CPU_TARGET:.2f}; start-up and database server included)")
     for count, run in slow_runs:
         score = run.throughput().seconds / (run.sent * ACCEPT_DELAY / count)
         verdict(f"(b) slow relay, {count} connections", score <= SLOW_TARGET,

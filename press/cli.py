@@ -187,8 +187,9 @@ def worker(once: bool, processes: int | None) -> None:
         return
     info = click.get_current_context().ensure_object(ScriptInfo)
     if info.create_app is not None:
-        raise click.ClickException("--processes needs the app named by --app or FLASK_APP: each process loads it.")
-    replace_process(info.app_import_path, plan, once)
+        raise click.ClickException("--processes starts processes that build the app from the environment, as "
+                                   "`flask press worker` does: run it from the flask command.")
+    replace_process(plan, once)
 
 
 @press_cli.command("import-contacts")

@@ -1,17 +1,17 @@
-"""Extension objects, created without an app and bound in create_app()."""
+"""Extension objects, created without an app and bound in create_app().
+
+The database and mail are all the worker needs. The web's own extensions (CSRF, sign-in, rate limits)
+are made the first time something asks for them, so a worker process never imports them.
+"""
 
 import logging
 import os
 from typing import Any
 from urllib.parse import urlsplit
 
-import flask_login
-from flask import current_app, has_app_context, request, session
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import current_app, has_app_context
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,25 +31,27 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 mail = Mail()
-csrf = CSRFProtect()
 
 
-class LoginManager(flask_login.LoginManager):
-    """Flask-Login's, with session protection kept for sessions that can sign someone in.
+def make_login_manager() -> Any:
+    import flask_login
+    from flask import request, session
 
-    "Strong" protection empties a session whose browser no longer matches the one that signed in. An
-    anonymous visitor's session holds only a form token: there is nothing to guard, and emptying it
-    anyway rewrote their cookie on every staff page they opened.
-    """
+    class LoginManager(flask_login.LoginManager):
+        """Flask-Login's, with session protection kept for sessions that can sign someone in.
 
-    def _session_protection_failed(self) -> bool:
-        remember = current_app.config.get("REMEMBER_COOKIE_NAME", flask_login.COOKIE_NAME)
-        if "_user_id" not in session and remember not in request.cookies:
-            return False
-        return super()._session_protection_failed()
+        "Strong" protection empties a session whose browser no longer matches the one that signed in. An
+        anonymous visitor's session holds only a form token: there is nothing to guard, and emptying it
+        anyway rewrote their cookie on every staff page they opened.
+        """
 
+        def _session_protection_failed(self) -> bool:
+            remember = current_app.config.get("REMEMBER_COOKIE_NAME", flask_login.COOKIE_NAME)
+            if "_user_id" not in session and remember not in request.cookies:
+                return False
+            return super()._session_protection_failed()
 
-login_manager = LoginManager()
+    return LoginManager()
 
 
 class LimiterLog(logging.LoggerAdapter):
@@ -81,5 +83,27 @@ def storage_address() -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2] or parts.path}"
 
 
-limiter = Limiter(key_func=get_remote_address)
-limiter.logger = LimiterLog(limiter.logger)
+def make_limiter() -> Any:
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(key_func=get_remote_address)
+    limiter.logger = LimiterLog(limiter.logger)
+    return limiter
+
+
+def make_csrf() -> Any:
+    from flask_wtf import CSRFProtect
+
+    return CSRFProtect()
+
+
+LAZY = {"csrf": make_csrf, "limiter": make_limiter, "login_manager": make_login_manager}
+
+
+def __getattr__(name: str) -> Any:
+    """csrf, limiter and login_manager: made once, on first use (see the module's docstring)."""
+    if name not in LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    made = globals()[name] = LAZY[name]()
+    return made

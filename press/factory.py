@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from press.config import load_config
-from press.extensions import csrf, db, limiter, login_manager, mail
+from press.extensions import db, mail
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+    from press.extensions import csrf, limiter, login_manager
+
     # As in Flask's tutorial: the default SQLite file and uploads live in the instance folder.
     Path(app.instance_path).mkdir(exist_ok=True)
 
@@ -67,3 +69,51 @@ def init_migrations(app: Flask) -> None:
         from flask_migrate import Migrate
 
         Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+
+
+# The pages the emails link to, as the views route them (tests/test_factory.py checks that they agree): the
+# worker's app builds these links without loading the views, their forms and the web's extensions.
+EMAIL_LINKS = {
+    "newsroom.release": "/releases/<slug>",
+    "newsroom.attachment": "/releases/<slug>/files/<int:attachment_id>/<filename>",
+    "contacts_public.unsubscribe_page": "/unsubscribe/<token>",
+    "contacts_public.confirm": "/get-releases/confirm/<token>",
+    "early_access.show": "/early/<token>",
+    "distribution.report": "/staff/distributions/<int:distribution_id>",
+    "enquiries.show": "/staff/enquiries/<int:enquiry_id>",
+}
+
+
+def create_worker_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app as the outbox worker needs it: the same settings, the database, mail, the email templates, the
+    kinds of email and the links they carry; no views, forms, sign-in or rate limits.
+
+    Each process of `flask press worker --processes N` builds this one, in a fraction of the full app's
+    time and memory.
+    """
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=None,
+    )
+    load_config(app, test_config)
+    db.init_app(app)
+    mail.init_app(app)
+
+    from werkzeug.routing import Rule
+
+    from press import database, templating
+    # Each area's kinds of email, registered as the modules are imported.
+    from press.contacts import emails as _contact_emails  # noqa: F401
+    from press.distribution import emails as _distribution_emails  # noqa: F401
+    from press.enquiries import emails as _enquiry_emails  # noqa: F401
+
+    app.url_map.converters["int"] = database.IdConverter
+    for endpoint, rule in EMAIL_LINKS.items():
+        app.url_map.add(Rule(rule, endpoint=endpoint))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            database.listen_sqlite(db.engine)
+    templating.init_app(app)
+    return app

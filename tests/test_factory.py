@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from press import create_app
+from press import create_app, links
 from press.factory import ROOT
 
 
@@ -111,3 +111,39 @@ def test_healthz_reports_unreachable_database(tmp_path):
     })
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
+
+
+def test_the_worker_app_links_to_the_pages_the_views_route(app, app_config):
+    from press.factory import EMAIL_LINKS, create_worker_app
+
+    worker_app = create_worker_app(app_config)
+    full = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    lean = {rule.endpoint: rule for rule in worker_app.url_map.iter_rules()}
+    assert set(lean) == set(EMAIL_LINKS)
+    for endpoint, rule in lean.items():
+        assert full[endpoint].rule == rule.rule, endpoint
+        assert full[endpoint].arguments == rule.arguments, endpoint
+    values = {"slug": "a-release", "attachment_id": 7, "filename": "photo.jpg", "token": "t0k3n",
+              "distribution_id": 3, "enquiry_id": 9}
+    for endpoint, rule in lean.items():
+        wanted = {name: values[name] for name in rule.arguments}
+        with app.app_context():
+            expected = links.absolute_url(endpoint, **wanted)
+        with worker_app.app_context():
+            assert links.absolute_url(endpoint, **wanted) == expected
+
+
+def test_a_worker_process_loads_no_views_forms_or_web_extensions(tmp_path):
+    """As each process of `flask press worker --processes N` builds it (the User model brings Flask-Login's
+    small mixin module, which is allowed)."""
+    env = dict(os.environ, SECRET_KEY="k" * 64, DATABASE_URL=f"sqlite:///{tmp_path / 'press.db'}")
+    script = ("import sys; from press.factory import create_worker_app; create_worker_app(); "
+              "from press.outbox import kinds; print(sorted(kinds.KINDS)); "
+              "print(sorted(m for m in sys.modules if m.startswith(('flask_wtf', 'wtforms', 'flask_limiter', "
+              "'limits')) or m.endswith(('.views', '.forms', '.public'))))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60, check=True)
+    registered, loaded = result.stdout.splitlines()
+    assert "'release'" in registered and "'enquiry-acknowledgement'" in registered
+    assert "'signup-confirmation'" in registered
+    assert loaded == "[]"

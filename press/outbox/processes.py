@@ -1,7 +1,8 @@
 """Several worker processes on one machine, for real parallelism: building messages is CPU-bound.
 
 Each child is a fresh interpreter running this module (nothing is shared across a fork: no engine and
-no socket). It loads the app and runs its own Worker on a share of the relay's connections and rate, so
+no socket). It builds the worker's app (press.factory.create_worker_app: no views, forms or web extensions)
+and runs its own Worker on a share of the relay's connections and rate, so
 the limits set for the whole worker still hold. The parent only passes signals on and watches its
 children; each child holds the read end of a pipe from the parent, and stops when it reads end of file,
 which is when the parent has gone, however it went.
@@ -67,11 +68,14 @@ def shares(processes: int, connections: int, rate_per_minute: int) -> list[Share
     return [Share(c, r) for c, r in zip(split(connections, count), rates, strict=True)]
 
 
-def run_child(import_path: str | None, share: Share, once: bool, results_fd: int, lifeline_fd: int) -> None:
-    """A child's life: load the app, run one Worker on this share, and write back how many it handled."""
-    # Imported here, never in the parent; the stop signals stay blocked until the handlers are in place.
-    from flask.cli import ScriptInfo
+def run_child(share: Share, once: bool, results_fd: int, lifeline_fd: int) -> None:
+    """A child's life: build the worker's app, run one Worker on this share, and write back how many it handled.
 
+    The app is press.factory.create_worker_app(), from the same environment as every press process: the
+    settings, the database, mail and the emails, without the web app's views, forms and extensions.
+    """
+    # Imported here, never in the parent; the stop signals stay blocked until the handlers are in place.
+    from press.factory import create_worker_app
     from press.outbox.worker import Worker, configure_logging
 
     stop_requested = threading.Event()
@@ -89,7 +93,7 @@ def run_child(import_path: str | None, share: Share, once: bool, results_fd: int
     watch_parent(lifeline_fd, stop)
 
     configure_logging()
-    app = ScriptInfo(app_import_path=import_path).load_app()
+    app = create_worker_app()
     app.config.update(PRESS_SMTP_CONNECTIONS=share.connections, PRESS_SEND_RATE_PER_MINUTE=share.rate_per_minute,
                       PRESS_WORKER_PROCESSES=1)
     runner = Worker(app)
@@ -127,8 +131,7 @@ class Child:
 class Supervisor:
     """Starts a worker process per share, passes SIGTERM and SIGINT on to them, and waits for them all."""
 
-    def __init__(self, import_path: str | None, plan: list[Share], once: bool) -> None:
-        self.import_path = import_path
+    def __init__(self, plan: list[Share], once: bool) -> None:
         self.plan = plan
         self.once = once
         self.children: list[Child] = []
@@ -174,8 +177,7 @@ class Supervisor:
     def _start(self, name: str, share: Share) -> Child:
         results_read, results_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
-        command = [sys.executable, "-m", MODULE, "--child", "--app", self.import_path or "",
-                   share.argument(),
+        command = [sys.executable, "-m", MODULE, "--child", share.argument(),
                    f"--results-fd={results_write}", f"--lifeline-fd={lifeline_read}"]
         if self.once:
             command.append("--once")
@@ -222,14 +224,13 @@ class Supervisor:
             os.close(child.results_fd)
 
 
-def replace_process(import_path: str | None, plan: list[Share], once: bool) -> NoReturn:
+def replace_process(plan: list[Share], once: bool) -> NoReturn:
     """Become a supervisor running `plan`, in this same process, leaving everything loaded so far behind.
 
     The stop signals are blocked across the exec (the mask survives it), so one sent meanwhile waits for
     the supervisor's handler instead of killing the process with children about to start.
     """
-    arguments = [sys.executable, "-m", MODULE, "--app", import_path or ""]
-    arguments += [share.argument() for share in plan]
+    arguments = [sys.executable, "-m", MODULE, *(share.argument() for share in plan)]
     if once:
         arguments.append("--once")
     sys.stdout.flush()
@@ -241,7 +242,6 @@ def replace_process(import_path: str | None, plan: list[Share], once: bool) -> N
 def main(argv: Sequence[str] | None = None) -> int:
     """The supervisor that `flask press worker --processes N` becomes, or (with --child) one of its children."""
     parser = argparse.ArgumentParser(prog="flask press worker", description=__doc__)
-    parser.add_argument("--app", default="")
     parser.add_argument("--share", action="append", required=True, help="CONNECTIONS:RATE_PER_MINUTE")
     parser.add_argument("--once", action="store_true")
     parser.add_argument("--child", action="store_true")
@@ -250,9 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     plan = [Share.parse(share) for share in options.share]
     if options.child:
-        run_child(options.app or None, plan[0], options.once, options.results_fd, options.lifeline_fd)
+        run_child(plan[0], options.once, options.results_fd, options.lifeline_fd)
         return 0
-    supervisor = Supervisor(options.app or None, plan, options.once)
+    supervisor = Supervisor(plan, options.once)
     handled = supervisor.run()
     if supervisor.failed:
         print(f"Error: {'; '.join(supervisor.failed)}: the other processes were stopped.", file=sys.stderr)

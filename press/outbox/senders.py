@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from press.outbox import kinds
 from press.outbox.kinds import Kind
 from press.outbox.leases import DatabaseClock, outcome_values, still_held
-from press.outbox.messages import address_domain, delivery_message_id, envelope_sender, stamp
+from press.outbox.messages import address_domain, delivery_message_id, envelope_sender, stamp, stamped
 from press.outbox.models import Delivery, DeliveryStatus
 from press.outbox.smtp import Relay, prepare
 
@@ -46,10 +46,13 @@ def settled(status: DeliveryStatus, reason: str) -> Handled:
 
 def build(kind: Kind, delivery: Delivery, now: datetime) -> EmailMessage:
     """The kind's message, with the delivery's own Message-ID and the Date of its first attempt."""
-    message = kind.render(delivery)
     domain = address_domain(current_app.config["MAIL_DEFAULT_SENDER"])
-    stamp(message, message_id=delivery_message_id(delivery.id, delivery.secret, domain),
-          date=delivery.first_attempt_at or now)
+    message_id = delivery_message_id(delivery.id, delivery.secret, domain)
+    date = delivery.first_attempt_at or now
+    with stamped(message_id=message_id, date=date):
+        message = kind.render(delivery)
+    if message["Message-ID"] != message_id:  # a kind that built its message some other way
+        stamp(message, message_id=message_id, date=date)
     return message
 
 
