@@ -28,7 +28,7 @@ RATIO = {
     "newsroom": r"^baseline \(bare Flask\)",
     "contacts": r"^Ratio import rate / bare insert rate: \d",
     "send": r"^\(a\) rate: worker, .* = \d",
-    "enquiries": r"^verdict  \(a\) submissions / bare inserts +(PASS|FAIL)  \d",
+    "enquiries": r"^verdict  \(a\) submissions / bare form +(PASS|FAIL)  \d",
 }
 
 
