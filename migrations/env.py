@@ -21,7 +21,10 @@ def skip_empty_autogenerate(context, revision, directives) -> None:
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave PostgreSQL's trigram search indexes (migration 0005) out of autogenerate."""
+    """Leave the search indexes out of autogenerate: PostgreSQL's trigram indexes (migration 0005) and
+    SQLite's FTS5 table for contacts with the tables FTS5 keeps it in (migration 0012)."""
+    if type_ == "table" and name and name.startswith("contacts_search"):
+        return False
     return not (type_ == "index" and name and name.endswith("_trgm"))
 
 

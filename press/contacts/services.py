@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,7 @@ from press import clock
 from press.audit import audit
 from press.accounts.models import User
 from press.accounts.services import normalise_email
+from press.contacts import search
 from press.contacts.models import (
     Contact, ContactEvent, ContactStatus, MediaList, Suppression, contact_lists, email_digest,
 )
@@ -194,19 +195,14 @@ def erase_contact(session: Session, contact: Contact, *, by: User | None) -> Non
         .execution_options(synchronize_session=False)
     )
     session.flush()
+    search.forget_erased(session)
     record(session, contact, "erased", by)
     audit(session, "contact erased", by, contact_id=contact.id)
 
 
 def search_contacts(q: str = "", list_id: int | None = None, status: str | None = None):
     """The contacts query for the list page: words match name, outlet or email; filters by list and status."""
-    query = select(Contact).where(Contact.status != ContactStatus.ERASED)
-    for word in q.split()[:10]:
-        query = query.where(or_(
-            Contact.name.icontains(word, autoescape=True),
-            Contact.outlet.icontains(word, autoescape=True),
-            Contact.email.icontains(word, autoescape=True),
-        ))
+    query = select(Contact).where(Contact.status != ContactStatus.ERASED, *search.matching(q))
     if list_id is not None:
         query = query.where(Contact.id.in_(select(contact_lists.c.contact_id).where(contact_lists.c.list_id == list_id)))
     if status in set(ContactStatus) - {ContactStatus.ERASED}:
