@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
-from flask import Flask, render_template_string
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, insert, text
@@ -33,12 +34,16 @@ from sqlalchemy.engine import Engine
 from press import create_app, uktime
 from press.accounts import services as accounts
 from press.extensions import db
-from press.releases.models import Release, Status, Withdrawal
+from press.markdown_text import plain_text, render_markdown
+from press.releases.models import Release, Status, Withdrawal, rendered_fields
 from press.releases.services import slugify
 
 TARGET_MS = 50.0
+# A page is flat in the archive's size when four times the releases cost it at most this much more time.
+FLAT_GROWTH = 1.3
 PREFIX = "NCC"
 SEARCH_WORD = "allotment"
+SEARCH_LABEL = f"search {SEARCH_WORD!r}"
 WARMUP = 5
 CONTACT_PASSWORD = "benchmark contact password"
 
@@ -151,6 +156,7 @@ class Sample:
     queries: list[int] = field(default_factory=list)
     db_times: list[float] = field(default_factory=list)
     required: bool = False
+    flat: bool = False
 
 
 class QueryMeter:
@@ -327,7 +333,7 @@ def throwaway_database(url: str | None) -> Iterator[str]:
 
 
 def build_database(app: Flask, rng: random.Random, releases: int) -> Dataset:
-    """Run the migrations, add the press contacts and bulk-insert the releases."""
+    """Run the migrations, add the press contacts and bulk-insert the releases with their stored HTML."""
     with app.app_context():
         upgrade()
         contact_ids = []
@@ -339,6 +345,11 @@ def build_database(app: Flask, rng: random.Random, releases: int) -> Dataset:
             contact_ids.append(user.id)
         db.session.commit()
         dataset = make_dataset(rng, datetime.now(UTC), releases, contact_ids)
+        # What saving each release through the app would store; Markdown is slow, so both CPUs share it.
+        with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+            rendered = list(pool.map(rendered_fields, dataset.rows, chunksize=250))
+        for row, fields in zip(dataset.rows, rendered, strict=True):
+            row.update(fields)
         for start in range(0, len(dataset.rows), 1000):
             db.session.execute(insert(Release.__table__), dataset.rows[start:start + 1000])
         db.session.commit()
@@ -346,6 +357,9 @@ def build_database(app: Flask, rng: random.Random, releases: int) -> Dataset:
             # What autovacuum would have done on a live server that had gathered these rows over years.
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
+        elif db.engine.dialect.name == "sqlite":
+            # The bulk insert leaves its pages in the write-ahead log; a live file has long had them copied back.
+            db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.remove()
     return dataset
 
@@ -371,15 +385,23 @@ def get_ok(client: FlaskClient, path: str) -> bytes:
     return data
 
 
-def measure(client: FlaskClient, label: str, paths: Sequence[str], repeat: int,
-            meter: QueryMeter | None = None, required: bool = False) -> Sample:
-    """Warm up, then time ``repeat`` requests cycling through ``paths``."""
+def empty_caches() -> None:
+    """Forget what the process has kept between requests, as a newly started worker would have."""
+    render_markdown.cache_clear()
+    plain_text.cache_clear()
+
+
+def measure(client: FlaskClient, label: str, paths: Sequence[str], repeat: int, meter: QueryMeter | None = None,
+            required: bool = False, flat: bool = False, cold: bool = False) -> Sample:
+    """Warm up, then time ``repeat`` requests cycling through ``paths``; cold empties the caches before each."""
     sample = Sample(label=label, path=paths[0] if len(paths) == 1 else f"{len(paths)} pages like {paths[0]}",
-                    required=required)
+                    required=required, flat=flat)
     for index in range(WARMUP):
         get_ok(client, paths[-1 - index % len(paths)])
     for index in range(repeat):
         path = paths[index % len(paths)]
+        if cold:
+            empty_caches()
         if meter:
             meter.reset()
         started = time.perf_counter()
@@ -415,10 +437,11 @@ BASELINE_PARAGRAPH = (
 def baseline_app(target_bytes: int) -> Flask:
     """A bare Flask app whose only page is a Jinja-rendered HTML page of about ``target_bytes`` bytes."""
     app = Flask(__name__)
+    # Compiled once, as Flask's loader caches the app's own templates.
+    template = app.jinja_env.from_string(BASELINE_TEMPLATE)
 
     def render(paragraphs: list[str]) -> str:
-        with app.test_request_context("/"):
-            return render_template_string(BASELINE_TEMPLATE, title="Baseline page", paragraphs=paragraphs)
+        return template.render(title="Baseline page", paragraphs=paragraphs)
 
     empty = len(render([]).encode())
     per_paragraph = len(render([BASELINE_PARAGRAPH]).encode()) - empty
@@ -430,7 +453,7 @@ def baseline_app(target_bytes: int) -> Flask:
 
     @app.get("/")
     def page() -> str:
-        return render_template_string(BASELINE_TEMPLATE, title="Baseline page", paragraphs=paragraphs)
+        return render(paragraphs)
 
     return app
 
@@ -441,50 +464,108 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def report(samples: Sequence[Sample], baseline: Sample) -> None:
-    """Print the timing table and one verdict line per page."""
-    base = statistics.median(baseline.times)
-    print(f"{'page':<30} {'median ms':>9} {'p95 ms':>8} {'bytes':>7} {'ratio':>6} {'queries':>7} {'db ms':>7}  path")
-    for sample in [*samples, baseline]:
-        median = statistics.median(sample.times)
-        queries = f"{statistics.median(sample.queries):.0f}" if sample.queries else "-"
-        db_ms = f"{statistics.median(sample.db_times) * 1000:.2f}" if sample.db_times else "-"
+@dataclass
+class Run:
+    """Every page timed at one archive size: warm and cold samples under the same labels."""
+
+    public: int
+    warm: list[Sample]
+    cold: list[Sample]
+    baseline: Sample
+
+
+def median_ms(sample: Sample) -> float:
+    return statistics.median(sample.times) * 1000
+
+
+def report_run(run: Run) -> None:
+    """Print the timing table of one archive size."""
+    base = median_ms(run.baseline)
+    print(f"{'page':<30} {'warm ms':>8} {'cold ms':>8} {'cold p95':>8} {'bytes':>7} {'ratio':>6} "
+          f"{'queries':>7} {'db ms':>7}  path")
+    for warm, cold in zip(run.warm, run.cold, strict=True):
+        queries = f"{statistics.median(cold.queries):.0f}" if cold.queries else "-"
+        db_ms = f"{statistics.median(cold.db_times) * 1000:.2f}" if cold.db_times else "-"
         print(
-            f"{sample.label:<30} {median * 1000:>9.2f} {percentile(sample.times, 0.95) * 1000:>8.2f} "
-            f"{statistics.median(sample.sizes):>7.0f} {median / base:>6.1f} {queries:>7} {db_ms:>7}  {sample.path}"
+            f"{cold.label:<30} {median_ms(warm):>8.2f} {median_ms(cold):>8.2f} "
+            f"{percentile(cold.times, 0.95) * 1000:>8.2f} {statistics.median(cold.sizes):>7.0f} "
+            f"{median_ms(cold) / base:>6.1f} {queries:>7} {db_ms:>7}  {cold.path}"
         )
-    print("(ratio = median / baseline median; db ms = median time inside cursor.execute per request,")
-    print(" which on SQLite leaves out rows fetched after the first)")
+    print(f"{run.baseline.label:<30} {base:>8.2f} {'-':>8} {percentile(run.baseline.times, 0.95) * 1000:>8.2f} "
+          f"{statistics.median(run.baseline.sizes):>7.0f} {1.0:>6.1f} {'-':>7} {'-':>7}  {run.baseline.path}")
+    print("(warm: the process's Markdown caches kept between requests; cold: emptied before every timed")
+    print(" request, as in a newly started worker. ratio = cold median / baseline median; queries and db ms")
+    print(" are per cold request, db ms being the time inside cursor.execute, which on SQLite leaves out")
+    print(" rows fetched after the first)")
     print()
-    for sample in samples:
-        median = statistics.median(sample.times) * 1000
+
+
+def report_verdicts(runs: Sequence[Run]) -> None:
+    """One verdict per page on time at the largest size, and, given two sizes, one per page on growth."""
+    largest = runs[-1]
+    for sample in largest.cold:
+        median = median_ms(sample)
         verdict = "PASS" if median < TARGET_MS else "FAIL" if sample.required else "SLOW"
         scope = "in the target" if sample.required else "not in the target"
         sign = "<" if median < TARGET_MS else ">="
-        print(f"verdict  {sample.label:<30} {verdict}  median {median:.2f} ms {sign} {TARGET_MS:.0f} ms ({scope})")
+        print(f"verdict  {sample.label:<30} {verdict}  cold median {median:.2f} ms {sign} {TARGET_MS:.0f} ms "
+              f"at {largest.public:,} releases ({scope})")
+    if len(runs) < 2:
+        print("(growth needs two archive sizes: see --sizes)")
+        return
+    smallest = runs[0]
+    print()
+    print(f"Growth from {smallest.public:,} to {largest.public:,} public releases (cold medians); flat means a "
+          f"ratio of at most {FLAT_GROWTH}:")
+    for small, large in zip(smallest.cold, largest.cold, strict=True):
+        growth = median_ms(large) / median_ms(small)
+        in_target = small.flat
+        verdict = "PASS" if growth <= FLAT_GROWTH else "FAIL" if in_target else "GROWS"
+        sign = "<=" if growth <= FLAT_GROWTH else ">"
+        scope = "in the target" if in_target else "not in the target"
+        print(f"verdict  growth {small.label:<23} {verdict}  {median_ms(small):.2f} -> {median_ms(large):.2f} ms, "
+              f"x{growth:.2f} {sign} {FLAT_GROWTH} ({scope})")
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Read a list of archive sizes such as 10000,40000."""
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("sizes must be at least 1")
+    return sizes
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--releases", type=int, default=10_000, help="public releases to insert (default 10000)")
-    parser.add_argument("--repeat", type=int, default=50, help="timed requests per page (default 50)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--sizes", type=parse_sizes, default=[10_000, 40_000],
+                       help="public releases in each archive timed, smallest first (default 10000,40000)")
+    sizes.add_argument("--releases", type=int, help="time one archive of this many public releases only")
+    parser.add_argument("--repeat", type=int, default=50, help="timed requests per page, warm and cold (default 50)")
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL server URL such as postgresql://postgres@127.0.0.1:5432/postgres (a throwaway "
-             "database is created on it and dropped at the end), or any other URL naming an empty database; "
-             "default: a fresh SQLite file in a temporary directory",
+             "database is created on it for each size and dropped after), or any other URL naming an empty "
+             "database, with --releases only; default: a fresh SQLite file in a temporary directory",
     )
     parser.add_argument("--seed", type=int, default=2024, help="random seed for the generated releases")
     arguments = parser.parse_args(argv)
-    if arguments.releases < 1 or arguments.repeat < 1:
-        parser.error("--releases and --repeat must be at least 1")
+    if arguments.releases is not None:
+        arguments.sizes = [arguments.releases]
+    if arguments.sizes[0] < 1 or arguments.repeat < 1:
+        parser.error("--releases, --sizes and --repeat must be at least 1")
+    url = arguments.database_url
+    if url and len(arguments.sizes) > 1 and not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg")):
+        parser.error("a --database-url naming one empty database takes --releases, not several sizes")
     return arguments
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Build the data, time every page and print the results."""
-    arguments = parse_arguments(argv)
+def time_archive(arguments: argparse.Namespace, public: int) -> Run:
+    """Build one archive in a throwaway database and time every page on it, warm and then cold."""
     rng = random.Random(arguments.seed)
     with (
         throwaway_database(arguments.database_url) as url,
@@ -499,29 +580,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "PRESS_UPLOAD_DIR": files,
         })
         try:
-            print(
-                f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.system()}; "
-                f"Flask {metadata.version('flask')}, SQLAlchemy {metadata.version('sqlalchemy')}"
-            )
-            load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-            print(f"Machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine skews timings)")
             started = time.perf_counter()
-            dataset = build_database(app, rng, arguments.releases)
-            setup_seconds = time.perf_counter() - started
+            dataset = build_database(app, rng, public)
             print(f"Database: {database_description(app)}")
             print(
                 f"Releases: {dataset.public:,} public (of which {dataset.withdrawn} withdrawn), "
                 f"{dataset.drafts:,} drafts, {dataset.embargoed} under embargo; "
-                f"{len(dataset.rows):,} rows in all, built in {setup_seconds:.1f} s"
+                f"{len(dataset.rows):,} rows in all, built in {time.perf_counter() - started:.1f} s"
             )
-            per_page = app.config["PRESS_RELEASES_PER_PAGE"]
-            deep = min(250, max(1, math.ceil(dataset.public / per_page) // 2))
-            print(
-                f"Requests: {WARMUP} warm-up then {arguments.repeat} timed per page; "
-                f"target: median under {TARGET_MS:.0f} ms"
-            )
-            print()
-
+            # The same deep page at every size (half way through the smallest), so its growth compares like with like.
+            deep = min(250, max(1, math.ceil(arguments.sizes[0] / app.config["PRESS_RELEASES_PER_PAGE"]) // 2))
             with app.app_context():
                 meter = QueryMeter(db.engine)
             client = app.test_client()
@@ -531,21 +599,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             found = get_ok(client, f"/?q={SEARCH_WORD}").decode()
             if f"{dataset.search_hits} releases found" not in found:
                 print(f"warning: the search page does not report the {dataset.search_hits} matches inserted")
-            samples = [
-                measure(client, "newsroom list, page 1", ["/"], arguments.repeat, meter, required=True),
-                measure(client, f"newsroom list, page {deep}", [f"/?page={deep}"], arguments.repeat, meter),
-                measure(client, f"search {SEARCH_WORD!r} ({dataset.search_hits} hits)", [f"/?q={SEARCH_WORD}"],
-                        arguments.repeat, meter),
-                measure(client, "release page", release_paths, arguments.repeat, meter, required=True),
-                measure(client, "Atom feed", ["/feed.atom"], arguments.repeat, meter, required=True),
+            # (label, paths, median in the target, flat in the target)
+            pages = [
+                ("newsroom list, page 1", ["/"], True, True),
+                (f"newsroom list, page {deep}", [f"/?page={deep}"], False, True),
+                (SEARCH_LABEL, [f"/?q={SEARCH_WORD}"], True, False),
+                ("release page", release_paths, True, False),
+                ("Atom feed", ["/feed.atom"], True, True),
             ]
+            warm = [measure(client, label, paths, arguments.repeat, meter, required, flat)
+                    for label, paths, required, flat in pages]
+            cold = [measure(client, label, paths, arguments.repeat, meter, required, flat, cold=True)
+                    for label, paths, required, flat in pages]
             bare = baseline_app(int(statistics.median(release_sizes)))
             baseline = measure(bare.test_client(), "baseline (bare Flask)", ["/"], arguments.repeat)
-            report(samples, baseline)
+            run = Run(dataset.public, warm, cold, baseline)
+            print(f"(the search for {SEARCH_WORD!r} finds {dataset.search_hits:,} releases)")
+            report_run(run)
+            return run
         finally:
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build each archive, time every page on it and print the results, the growth and the verdicts."""
+    arguments = parse_arguments(argv)
+    print(
+        f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.system()}; "
+        f"Flask {metadata.version('flask')}, SQLAlchemy {metadata.version('sqlalchemy')}"
+    )
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine skews timings)")
+    print(
+        f"Requests: {WARMUP} warm-up then {arguments.repeat} timed per page, warm and cold; "
+        f"target: median under {TARGET_MS:.0f} ms at {arguments.sizes[-1]:,} releases"
+    )
+    print()
+    runs = [time_archive(arguments, size) for size in arguments.sizes]
+    report_verdicts(runs)
     return 0
 
 

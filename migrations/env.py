@@ -22,8 +22,8 @@ def skip_empty_autogenerate(context, revision, directives) -> None:
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Leave the search indexes out of autogenerate: PostgreSQL's trigram indexes (migration 0005) and
-    SQLite's FTS5 table for contacts with the tables FTS5 keeps it in (migration 0012)."""
-    if type_ == "table" and name and name.startswith("contacts_search"):
+    SQLite's FTS5 tables with the tables FTS5 keeps them in, for contacts (0012) and releases (0013)."""
+    if type_ == "table" and name and name.startswith(("contacts_search", "releases_search")):
         return False
     return not (type_ == "index" and name and name.endswith("_trgm"))
 

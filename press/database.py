@@ -4,7 +4,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, DateTime, String, event
+from markupsafe import Markup
+from sqlalchemy import Connection, DateTime, String, Text, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
@@ -39,6 +40,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class StoredHTML(TypeDecorator[Markup]):
+    """HTML the app sanitised before storing it, given back as Markup so templates show it unescaped."""
+
+    impl = Text()
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Markup | None:
+        return None if value is None else Markup(value)
 
 
 class random_hex(FunctionElement):  # noqa: N801 - named as SQL functions are

@@ -1,6 +1,7 @@
 """Markdown to safe HTML and to plain text: release bodies, and anything else staff write in Markdown."""
 
 import html
+import threading
 from functools import lru_cache
 
 import markdown
@@ -13,15 +14,25 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 
+# Building a Markdown converter costs a third as much as converting a release, so each thread keeps
+# its own (a converter holds state while it works, so threads cannot share one).
+_converters = threading.local()
 
-# Rendering depends only on the text, and the same releases are shown again and again
-# (the feed renders thirty on every request), so results are kept.
-@lru_cache(maxsize=2048)
-def render_markdown(text: str) -> Markup:
+
+def _convert(text: str, *, rich: bool) -> str:
+    name = "rich" if rich else "plain"
+    converter = getattr(_converters, name, None)
+    if converter is None:
+        extensions = ["sane_lists", "tables"] if rich else []
+        converter = markdown.Markdown(extensions=extensions, output_format="html")
+        setattr(_converters, name, converter)
+    return converter.reset().convert(text or "")
+
+
+def sanitised_html(text: str) -> Markup:
     """Render Markdown and strip anything that could run script or change the page."""
-    html = markdown.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
     clean = nh3.clean(
-        html,
+        _convert(text, rich=True),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto", "tel"},
@@ -30,11 +41,27 @@ def render_markdown(text: str) -> Markup:
     return Markup(clean)
 
 
+def full_plain_text(text: str) -> str:
+    """All the words of Markdown as plain text on one line, without markup."""
+    stripped = html.unescape(nh3.clean(_convert(text, rich=False), tags=set()))
+    return " ".join(stripped.split())
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """Plain text cut at a word boundary to at most ``limit`` characters, with an ellipsis if cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# For Markdown rendered as a page is shown; releases store theirs when saved instead.
+@lru_cache(maxsize=2048)
+def render_markdown(text: str) -> Markup:
+    """Sanitised HTML of Markdown, kept for the text seen again."""
+    return sanitised_html(text)
+
+
 @lru_cache(maxsize=2048)
 def plain_text(text: str, limit: int = 300) -> str:
     """A short plain-text summary of Markdown, for feeds and meta descriptions."""
-    stripped = html.unescape(nh3.clean(markdown.markdown(text or ""), tags=set()))
-    stripped = " ".join(stripped.split())
-    if len(stripped) <= limit:
-        return stripped
-    return stripped[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return shorten(full_plain_text(text), limit)

@@ -6,7 +6,7 @@ from email.utils import parseaddr
 from flask import Flask, current_app
 
 from press import uktime
-from press.markdown_text import plain_text, render_markdown
+from press.markdown_text import plain_text, render_markdown, shorten
 
 
 def uk_moment(moment: datetime | None) -> str:
@@ -56,7 +56,8 @@ def site_context() -> dict:
 def init_app(app: Flask) -> None:
     """Register the filters and context the templates rely on."""
     app.jinja_env.filters.update(
-        uk_moment=uk_moment, uk_date=uk_date, markdown=render_markdown, plain_text=plain_text, file_size=file_size, iso_utc=iso_utc,
+        uk_moment=uk_moment, uk_date=uk_date, markdown=render_markdown, plain_text=plain_text, shorten=shorten,
+        file_size=file_size, iso_utc=iso_utc,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

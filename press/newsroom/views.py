@@ -13,12 +13,16 @@ bp = Blueprint("newsroom", __name__)
 
 @bp.get("/")
 def index():
-    q = request.args.get("q", "", type=str)[:200]
-    page_number = request.args.get("page", 1, type=int)
+    q = request.args.get("q", "", type=str)[:200].strip()
+    now = clock.now()
     page = queries.listed_releases(
-        db.session, clock.now(), page=page_number, per_page=current_app.config["PRESS_RELEASES_PER_PAGE"], q=q
+        db.session, now, page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PRESS_RELEASES_PER_PAGE"], q=q,
     )
-    return render_template("newsroom/index.html", page=page, q=q.strip())
+    if page is None:
+        abort(404)
+    found = queries.count_matches(db.session, now, q) if q else None
+    return render_template("newsroom/index.html", page=page, q=q, found=found)
 
 
 @bp.get("/releases/<slug>")

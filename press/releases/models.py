@@ -1,15 +1,19 @@
 """Press releases, their attachments and the record of every change to them."""
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, and_, or_
+from markupsafe import Markup
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, and_, event, inspect, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from press import clock
 from press.accounts.models import User
-from press.database import UTCDateTime
+from press.database import StoredHTML, UTCDateTime
 from press.extensions import db
+from press.markdown_text import full_plain_text, sanitised_html
 
 
 class Status(StrEnum):
@@ -27,8 +31,8 @@ class Withdrawal(StrEnum):
 
 class Release(db.Model):
     __tablename__ = "releases"
-    # Covers the public list: its order, and the state columns its filter reads, so counting
-    # and paging public releases never has to visit the table.
+    # Covers the public list: its order, and the state columns its filter reads, so paging
+    # public releases never has to visit the table.
     __table_args__ = (Index("ix_releases_public", "public_from", "id", "status", "withdrawal_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +55,13 @@ class Release(db.Model):
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    # Rendered and sanitised from the Markdown when the release is saved (rendered_fields), so
+    # showing a release costs no Markdown work. The summary is the whole plain text of the
+    # standfirst, or of the body when there is none; pages cut it to the length they show.
+    body_html: Mapped[Markup] = mapped_column(StoredHTML)
+    helpline_html: Mapped[Markup] = mapped_column(StoredHTML)
+    notes_html: Mapped[Markup] = mapped_column(StoredHTML)
+    summary: Mapped[str] = mapped_column(Text)
 
     contact: Mapped[User] = relationship()
     attachments: Mapped[list["Attachment"]] = relationship(
@@ -101,6 +112,45 @@ class Release(db.Model):
 
     def __repr__(self) -> str:
         return f"<Release {self.reference}>"
+
+
+MARKDOWN_FIELDS = ("standfirst", "body", "helpline", "notes_to_editors")
+
+
+def _summary(values: Mapping[str, Any]) -> str:
+    return full_plain_text(values.get("standfirst") or values.get("body") or "")
+
+
+# Each stored field: the Markdown fields it is made from, and how.
+RENDERED: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], str]]] = {
+    "body_html": (("body",), lambda values: sanitised_html(values.get("body") or "")),
+    "helpline_html": (("helpline",), lambda values: sanitised_html(values.get("helpline") or "")),
+    "notes_html": (("notes_to_editors",), lambda values: sanitised_html(values.get("notes_to_editors") or "")),
+    "summary": (("standfirst", "body"), _summary),
+}
+
+
+def rendered_fields(values: Mapping[str, Any]) -> dict[str, str]:
+    """The stored HTML and summary of a release from its Markdown fields, for rows inserted without the ORM."""
+    return {name: render(values) for name, (_sources, render) in RENDERED.items()}
+
+
+@event.listens_for(Release, "before_insert")
+def _render_new_release(_mapper, _connection, release: Release) -> None:
+    for name, value in rendered_fields({name: getattr(release, name) for name in MARKDOWN_FIELDS}).items():
+        setattr(release, name, value)
+
+
+@event.listens_for(Release, "before_update")
+def _render_changed_release(_mapper, _connection, release: Release) -> None:
+    state = inspect(release)
+    changed = {name for name in MARKDOWN_FIELDS if state.attrs[name].history.has_changes()}
+    if not changed:
+        return
+    values = {name: getattr(release, name) for name in MARKDOWN_FIELDS}
+    for name, (sources, render) in RENDERED.items():
+        if changed.intersection(sources):
+            setattr(release, name, render(values))
 
 
 class Attachment(db.Model):
