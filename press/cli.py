@@ -189,7 +189,7 @@ def worker(once: bool, processes: int | None) -> None:
     if info.create_app is not None:
         raise click.ClickException("--processes starts processes that build the app from the environment, as "
                                    "`flask press worker` does: run it from the flask command.")
-    replace_process(plan, once)
+    replace_process("press.factory:create_worker_app", plan, once)
 
 
 @press_cli.command("import-contacts")

@@ -1,8 +1,8 @@
 """Several worker processes on one machine, for real parallelism: building messages is CPU-bound.
 
 Each child is a fresh interpreter running this module (nothing is shared across a fork: no engine and
-no socket). It builds the worker's app (press.factory.create_worker_app: no views, forms or web extensions)
-and runs its own Worker on a share of the relay's connections and rate, so
+no socket). It builds the worker's app with the factory the command names (press.factory.create_worker_app:
+no views, forms or web extensions) and runs its own Worker on a share of the relay's connections and rate, so
 the limits set for the whole worker still hold. The parent only passes signals on and watches its
 children; each child holds the read end of a pipe from the parent, and stops when it reads end of file,
 which is when the parent has gone, however it went.
@@ -13,6 +13,7 @@ whole worker's memory is the children's plus a few megabytes.
 """
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -68,14 +69,20 @@ def shares(processes: int, connections: int, rate_per_minute: int) -> list[Share
     return [Share(c, r) for c, r in zip(split(connections, count), rates, strict=True)]
 
 
-def run_child(share: Share, once: bool, results_fd: int, lifeline_fd: int) -> None:
+def load_factory(name: str) -> Callable[[], Any]:
+    """The app factory named "module:function", as the command that started the supervisor gave it."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def run_child(factory: str, share: Share, once: bool, results_fd: int, lifeline_fd: int) -> None:
     """A child's life: build the worker's app, run one Worker on this share, and write back how many it handled.
 
-    The app is press.factory.create_worker_app(), from the same environment as every press process: the
-    settings, the database, mail and the emails, without the web app's views, forms and extensions.
+    ``factory`` names the app factory; `flask press worker` gives press.factory:create_worker_app, which
+    builds the app from the same environment as every press process, with the settings, the database, mail
+    and the emails, and without the web app's views, forms and extensions.
     """
     # Imported here, never in the parent; the stop signals stay blocked until the handlers are in place.
-    from press.factory import create_worker_app
     from press.outbox.worker import Worker, configure_logging
 
     stop_requested = threading.Event()
@@ -93,7 +100,7 @@ def run_child(share: Share, once: bool, results_fd: int, lifeline_fd: int) -> No
     watch_parent(lifeline_fd, stop)
 
     configure_logging()
-    app = create_worker_app()
+    app = load_factory(factory)()
     app.config.update(PRESS_SMTP_CONNECTIONS=share.connections, PRESS_SEND_RATE_PER_MINUTE=share.rate_per_minute,
                       PRESS_WORKER_PROCESSES=1)
     runner = Worker(app)
@@ -131,7 +138,8 @@ class Child:
 class Supervisor:
     """Starts a worker process per share, passes SIGTERM and SIGINT on to them, and waits for them all."""
 
-    def __init__(self, plan: list[Share], once: bool) -> None:
+    def __init__(self, factory: str, plan: list[Share], once: bool) -> None:
+        self.factory = factory
         self.plan = plan
         self.once = once
         self.children: list[Child] = []
@@ -177,7 +185,7 @@ class Supervisor:
     def _start(self, name: str, share: Share) -> Child:
         results_read, results_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
-        command = [sys.executable, "-m", MODULE, "--child", share.argument(),
+        command = [sys.executable, "-m", MODULE, "--child", "--factory", self.factory, share.argument(),
                    f"--results-fd={results_write}", f"--lifeline-fd={lifeline_read}"]
         if self.once:
             command.append("--once")
@@ -224,13 +232,13 @@ class Supervisor:
             os.close(child.results_fd)
 
 
-def replace_process(plan: list[Share], once: bool) -> NoReturn:
+def replace_process(factory: str, plan: list[Share], once: bool) -> NoReturn:
     """Become a supervisor running `plan`, in this same process, leaving everything loaded so far behind.
 
     The stop signals are blocked across the exec (the mask survives it), so one sent meanwhile waits for
     the supervisor's handler instead of killing the process with children about to start.
     """
-    arguments = [sys.executable, "-m", MODULE, *(share.argument() for share in plan)]
+    arguments = [sys.executable, "-m", MODULE, "--factory", factory, *(share.argument() for share in plan)]
     if once:
         arguments.append("--once")
     sys.stdout.flush()
@@ -242,6 +250,7 @@ def replace_process(plan: list[Share], once: bool) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """The supervisor that `flask press worker --processes N` becomes, or (with --child) one of its children."""
     parser = argparse.ArgumentParser(prog="flask press worker", description=__doc__)
+    parser.add_argument("--factory", required=True, help="the app factory each child calls, module:function")
     parser.add_argument("--share", action="append", required=True, help="CONNECTIONS:RATE_PER_MINUTE")
     parser.add_argument("--once", action="store_true")
     parser.add_argument("--child", action="store_true")
@@ -250,9 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     plan = [Share.parse(share) for share in options.share]
     if options.child:
-        run_child(plan[0], options.once, options.results_fd, options.lifeline_fd)
+        run_child(options.factory, plan[0], options.once, options.results_fd, options.lifeline_fd)
         return 0
-    supervisor = Supervisor(plan, options.once)
+    supervisor = Supervisor(options.factory, plan, options.once)
     handled = supervisor.run()
     if supervisor.failed:
         print(f"Error: {'; '.join(supervisor.failed)}: the other processes were stopped.", file=sys.stderr)
