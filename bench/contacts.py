@@ -34,8 +34,7 @@ from sqlalchemy import func, insert, select, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.newsroom import (
-    BASELINE_PARAGRAPH, BASELINE_TEMPLATE, QueryMeter, Sample, database_description, get_ok, measure, percentile,
-    throwaway_database,
+    QueryMeter, Sample, baseline_app, database_description, get_ok, measure, percentile, throwaway_database,
 )
 from press import create_app
 from press.accounts import services as accounts
@@ -476,34 +475,6 @@ def page_facts(app: Flask) -> tuple[int, int, int]:
     return contacts, list_id, members
 
 
-def compiled_baseline_app(target_bytes: int) -> Flask:
-    """A bare Flask app whose only page is a Jinja-rendered HTML page of about ``target_bytes`` bytes.
-
-    The template is compiled once, when the app is built, as Flask compiles each of the app's own templates once
-    and keeps it: render_template_string would compile it again on every request, which costs several times
-    the rendering and would make every ratio look better than it is.
-    """
-    app = Flask(__name__)
-    template = app.jinja_env.from_string(BASELINE_TEMPLATE)
-
-    def render(paragraphs: list[str]) -> str:
-        return template.render(title="Baseline page", paragraphs=paragraphs)
-
-    empty = len(render([]).encode())
-    per_paragraph = len(render([BASELINE_PARAGRAPH]).encode()) - empty
-    count = max(0, (target_bytes - empty) // per_paragraph)
-    paragraphs = [BASELINE_PARAGRAPH] * count
-    shortfall = target_bytes - len(render(paragraphs).encode()) - (per_paragraph - len(BASELINE_PARAGRAPH))
-    if shortfall > 0:
-        paragraphs.append(BASELINE_PARAGRAPH[:shortfall])
-
-    @app.get("/")
-    def page() -> str:
-        return render(paragraphs)
-
-    return app
-
-
 def small_search(url: str, files: str, rows: list[dict[str, str]], repeat: int) -> Sample:
     """Time the surname search on its own database holding only these contacts, written with bare inserts."""
     app = bench_app(url, files)
@@ -664,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             samples.append(measure(client, f"page {DEEP_PAGES + 1} ({DEEP_PAGES} x Next page)", [deep],
                                    arguments.repeat, meter))
             targets = [SEARCH_TARGET_MS if key.startswith("search") else PAGE_TARGET_MS for key in paths]
-            baseline_page = compiled_baseline_app(int(statistics.median(samples[0].sizes)))
+            baseline_page = baseline_app(int(statistics.median(samples[0].sizes)))
             baseline = measure(baseline_page.test_client(), "baseline (bare Flask)", ["/"], arguments.repeat)
             small_rows = rows[:len(rows) // SMALL_SHARE]
             small = small_search(small_url, files, small_rows, arguments.repeat)
