@@ -82,10 +82,21 @@ def database_template(tmp_path_factory, postgres_server):
         yield ("sqlite", str(path))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    """A SQLite file migrated to head, for the tests marked sqlite when the run is on PostgreSQL."""
+    tmp = tmp_path_factory.mktemp("sqlite-db")
+    path = tmp / "template.db"
+    migrate_to_head(f"sqlite:///{path}", tmp)
+    return str(path)
+
+
 @pytest.fixture
-def database_url(database_template, tmp_path):
-    """A clean database for one test."""
+def database_url(request, database_template, tmp_path):
+    """A clean database for one test: SQLite for a test marked sqlite, whatever the run is on."""
     kind, where = database_template
+    if kind != "sqlite" and request.node.get_closest_marker("sqlite"):
+        kind, where = "sqlite", request.getfixturevalue("sqlite_template")
     if kind == "sqlite":
         path = tmp_path / "press.db"
         shutil.copy(where, path)

@@ -119,12 +119,6 @@ def test_search_follows_changes_and_erased_contacts_are_never_found(app, client,
     assert found(client, "baxter") == []
 
 
-def sqlite_only(app) -> None:
-    with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("the FTS5 index is SQLite's; PostgreSQL searches the contacts table itself")
-
-
 def index_finds(q: str) -> list[int]:
     """Rowids the FTS5 index itself finds, without the contacts table's WHERE terms."""
     return list(db.session.scalars(text("SELECT rowid FROM contacts_search WHERE contacts_search MATCH :q"),
@@ -136,8 +130,8 @@ def check_index_matches_contacts() -> None:
     db.session.execute(text("INSERT INTO contacts_search (contacts_search, rank) VALUES ('integrity-check', 1)"))
 
 
+@pytest.mark.sqlite
 def test_erasure_leaves_nothing_of_the_person_in_the_index(app, client, manager):
-    sqlite_only(app)
     with app.app_context():
         erased = services.create_contact(db.session, by=None, name="Xaviera Qwzyk", outlet="Zzqv Jmxpost",
                                          email="qwzyk@zzqv.example").id
@@ -200,8 +194,8 @@ def test_imports_keep_the_search_in_step(app, client, manager, tmp_path):
             assert index_finds("cy dee") == [cy] and len(index_finds("@bulk.example")) == 2500
 
 
+@pytest.mark.sqlite
 def test_core_writes_keep_the_index_in_step(app):
-    sqlite_only(app)
     with app.app_context():
         db.session.execute(insert(Contact), [
             {"name": f"Person {n}", "email": f"person{n}@bulk.example", "outlet": "Bulk Weekly",

@@ -169,10 +169,10 @@ def test_search_results_are_paged_newest_first(app, client, make_release, frozen
     assert client.get("/?q=heron&page=4").status_code == 404
 
 
+@pytest.mark.sqlite
 def test_sqlite_search_uses_the_full_text_index(app, make_release):
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("the FTS5 index is SQLite's; PostgreSQL searches through its trigram indexes")
+        assert db.engine.dialect.name == "sqlite"
         make_release(headline="Kingfisher survey", final=True)
         from press.newsroom.queries import listed_releases
 
