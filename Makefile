@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TEST_ARGS ?=
 
-.PHONY: run test setup browser-deps fault-deps services bench bench-deps clean
+.PHONY: run test setup browser-deps fault-deps services bench bench-deps bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: setup bench-deps
 	$(PY) bench/contacts.py
 	$(PY) bench/send.py
 	$(PY) bench/enquiries.py
+
+# Every benchmark once at a tiny size (it must finish and print its verdicts); CI runs it on both databases.
+BENCH_ARGS ?=
+bench-smoke: setup bench-deps services
+	$(PY) bench/smoke.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules instance/press.db*
