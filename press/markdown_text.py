@@ -1,6 +1,7 @@
 """Markdown to safe HTML and to plain text: release bodies, and anything else staff write in Markdown."""
 
 import html
+import re
 import threading
 from functools import lru_cache
 
@@ -39,6 +40,35 @@ def sanitised_html(text: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
+
+
+# A bare web address: not already inside a Markdown link, an autolink, an HTML attribute or inline code.
+# Backtick spans are matched first so the addresses in them are left alone.
+_BARE_URL = re.compile(r"(`+)(?:.*?)\1|(?<![<\[\"'=/\w])(?<!\]\()(https?://[^\s<>\"'`\]\[]+)", re.S | re.I)
+_TRAILING = ".,;:!?'\""
+
+
+def _autolink(match: re.Match[str]) -> str:
+    url = match.group(2)
+    if url is None:
+        return match.group()
+    tail = ""
+    # Punctuation ending a sentence is not part of the address, nor a closing bracket it does not open.
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count(")") > url.count("("))):
+        url, tail = url[:-1], url[-1] + tail
+    if "://" not in url or url.endswith("://"):
+        return match.group()
+    return f"<{url}>{tail}"
+
+
+def link_web_addresses(text: str) -> str:
+    """Markdown in which plain http and https addresses are autolinks, so they render as links."""
+    return _BARE_URL.sub(_autolink, text or "")
+
+
+def linked_html(text: str) -> Markup:
+    """Sanitised HTML of Markdown whose plain web addresses are links too (only http and https ones)."""
+    return sanitised_html(link_web_addresses(text))
 
 
 def full_plain_text(text: str) -> str:

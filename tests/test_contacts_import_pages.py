@@ -29,7 +29,9 @@ USER_MAPPING = {"column_0": "email", "column_1": "name", "column_2": "outlet", "
 
 
 def upload(client, data: bytes, filename: str = "contacts.csv", **fields):
-    return client.post("/staff/contacts/import", data={"document": (io.BytesIO(data), filename)} | fields,
+    """Upload a file as the form asks, with legitimate interests as the lawful basis unless told otherwise."""
+    return client.post("/staff/contacts/import",
+                       data={"document": (io.BytesIO(data), filename), "lawful_basis": "legitimate_interests"} | fields,
                        content_type="multipart/form-data")
 
 
@@ -188,3 +190,95 @@ def test_unknown_imports_are_not_found(client, manager):
     for url in ["/staff/contacts/import/999", "/staff/contacts/import/999/done", "/staff/contacts/import/0/report.csv",
                 "/staff/contacts/import/99999999999999999999"]:
         assert client.get(url).status_code == 404, url
+
+
+# --- Rejected and merged rows on screen, and the lawful basis asked ----------------------------------------------
+
+def with_existing_person(app) -> None:
+    with app.app_context():
+        services.create_contact(db.session, by=None, name="Existing Person", email="existing@news.example",
+                                lawful_basis="public_task")
+        db.session.commit()
+
+
+def table_rows(page: str, title: str) -> list[list[str]]:
+    """The cells of each body row of the table a heading names, as text."""
+    found = re.search(rf'<h3 id="(\w+)-title">{re.escape(title)}</h3>\s*<table.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert found, f"no table under {title!r}"
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", found.group(2), re.S)]
+
+
+def test_preview_lists_rejected_and_merged_rows_before_anything_is_written(app, client, manager):
+    with_existing_person(app)
+    import_id = uploaded(client)
+    page = client.get(f"/staff/contacts/import/{import_id}").data.decode()
+
+    assert "Nothing has been imported yet." in page
+    assert "3 new contacts will be added" in page
+    assert "2 rows will be merged (1 into contacts already held)" in page
+    assert "1 row will be rejected" in page and "1 blank line will be skipped" in page
+    rejected = table_rows(page, "Rows that will be rejected")
+    assert len(rejected) == 1 and rejected[0][:2] == ["4", "not-an-address"]
+    assert rejected[0][2].startswith("Email address") and "is not valid" in rejected[0][2]
+    merged = table_rows(page, "Rows that will be merged")
+    assert [row[0] for row in merged] == ["3", "7"]
+    assert merged[0][1] == "Line 2 of the file (jane@gazette.example)"
+    assert merged[1][1] == "Existing Person (existing@news.example)"
+    assert "Outlet" in merged[1][2] and "Notes" not in merged[1][2]
+    assert "Lawful basis for new contacts</dt><dd>Legitimate interests" in page
+    assert count(app, Contact) == 1, "the preview writes nothing"
+
+
+def test_checking_again_shows_the_rows_under_the_columns_chosen_without_importing(app, client, manager):
+    import_id = uploaded(client)
+    mapping = USER_MAPPING | {"column_0": "", "column_1": "email"}
+    page = client.post(f"/staff/contacts/import/{import_id}", data=mapping | {"check": "1"}).data.decode()
+    # Names are not addresses: every row but the blank one is rejected, and the select keeps what was chosen.
+    assert "6 rows will be rejected" in page
+    assert re.search(r'<select id="column_1" name="column_1">.*?<option selected value="email">', page, re.S)
+    assert count(app, Contact) == 0
+    with app.app_context():
+        assert db.session.get(ContactImport, import_id).finished_at is None
+
+
+def test_lawful_basis_is_asked_next_to_its_choices_and_the_file_asked_for_again(app, client, manager):
+    response = client.post("/staff/contacts/import", data={"document": (io.BytesIO(MESSY_CSV), "press.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200
+    page = response.data.decode()
+    assert re.search(r'<fieldset aria-describedby="lawful_basis-hint lawful_basis-error">\s*<legend class="label">'
+                     r'Lawful basis for holding these contacts</legend>.*?<p class="error-message" id="lawful_basis-error">'
+                     r'<span class="visually-hidden">Error:</span> Choose the lawful basis for holding these contacts.',
+                     page, re.S)
+    assert '<a href="#lawful_basis-0">Choose the lawful basis for holding these contacts.</a>' in page
+    assert "You chose press.csv: choose it again below." in page
+    assert count(app, ContactImport) == 0
+
+
+def test_chosen_lawful_basis_is_kept_by_new_contacts_and_the_result_lists_the_rows(app, client, manager):
+    with_existing_person(app)
+    import_id = uploaded(client, lawful_basis="consent")
+    response = client.post(f"/staff/contacts/import/{import_id}", data=USER_MAPPING)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).data.decode()
+
+    rejected = table_rows(page, "Rows that were rejected")
+    assert [row[:2] for row in rejected] == [["4", "not-an-address"]]
+    merged = table_rows(page, "Rows that were merged")
+    assert [(row[0], row[1], row[3]) for row in merged] == [
+        ("3", "Line 2 of the file (jane@gazette.example)", "Merged into the earlier line"),
+        ("7", "Existing Person (existing@news.example)", "Updated"),
+    ]
+    assert "Adds to the lists: East" in merged[1][2]
+    assert "Lawful basis for new contacts</dt><dd>Consent" in page
+    assert f'href="/staff/contacts/import/{import_id}/report.csv"' in page
+    with app.app_context():
+        assert services.find_contact_by_email(db.session, "zoe@echo.example").lawful_basis == "consent"
+        assert services.find_contact_by_email(db.session, "existing@news.example").lawful_basis == "public_task"
+
+
+def test_an_unknown_lawful_basis_is_refused(app, client, manager):
+    response = upload(client, MESSY_CSV, lawful_basis="because")
+    assert response.status_code == 200 and b"Not a valid choice" in response.data
+    assert count(app, ContactImport) == 0

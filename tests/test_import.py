@@ -5,6 +5,7 @@ import zipfile
 from datetime import UTC, datetime
 
 import docx
+import pytest
 
 from press.extensions import db
 from press.releases.models import Release
@@ -185,3 +186,121 @@ def test_demo_has_a_morning_of_enquiries(app, runner):
         assert found[0].release is not None and found[0].assignee.email == "priya.shah@northshire.example"
         assert duty_officer(db.session).email == "tom.reed@northshire.example"
         assert found[1].assignee == duty_officer(db.session) and found[1].is_overdue()
+
+
+# --- A release naming someone with no account -----------------------------------------------------------------
+
+NAMED = {"named-named_name": "Jane Smith", "named-named_job_title": "Communications Manager",
+         "named-named_email": "jane.smith@council.example", "named-named_phone": "07700 900123"}
+
+
+def saved_form(**overrides) -> dict:
+    """The release form as the import fills it for a release naming Jane Smith, who has no account."""
+    return {"reference": "NCC 2024/25-31", "headline": "New family hub opens in Eastgate", "release_date": "2024-09-04",
+            "standfirst": "", "body": "Parents and carers can get advice.", "notes_to_editors": "", "helpline": "",
+            "embargo_date": "", "embargo_time": "", "contact_id": "", **NAMED,
+            "named-name": "Jane Smith", "named-job_title": "Communications Manager",
+            "named-email": "jane.smith@council.example", "named-phone": "07700 900123"} | overrides
+
+
+def test_release_naming_someone_without_an_account_says_so_at_the_contact_field(app, client, manager):
+    page = client.post("/staff/releases/import", data={"text": RELEASE}).data.decode()
+    assert ("This release names Jane Smith, Communications Manager (jane.smith@council.example), who has no staff"
+            " account here.") in page
+    assert "chosen instead" not in page, "nobody else is put in their place"
+    assert '<label for="named-choice-0">Add Jane Smith as a user</label>' in page
+    assert '<label for="named-choice-1">Choose an existing user</label>' in page
+    assert 'name="named-email" spellcheck="false" type="email" value="jane.smith@council.example"' in page
+    assert 'name="named-phone" type="tel" value="07700 900123"' in page
+    assert 'name="named-job_title" type="text" value="Communications Manager"' in page
+    assert '<label class="label" for="contact_id">Existing user</label>' in page
+    assert '<option selected value="">Choose a user</option>' in page
+    assert "cannot sign in until a password is set" in page
+
+
+def test_saving_is_refused_until_the_contact_is_chosen_and_what_was_typed_is_kept(app, client, manager):
+    response = client.post("/staff/releases/new", data=saved_form())
+    assert response.status_code == 200
+    page = response.data.decode()
+    assert ('<a href="#named-choice-0">Choose whether to add Jane Smith as a user or to choose an existing user.</a>'
+            in page)
+    assert 'id="named-choice-error"' in page and 'value="New family hub opens in Eastgate"' in page
+    assert "This release names Jane Smith" in page
+
+    response = client.post("/staff/releases/new", data=saved_form(**{"named-choice": "existing"}))
+    page = response.data.decode()
+    assert response.status_code == 200
+    assert '<p class="error-message" id="contact_id-error"><span class="visually-hidden">Error:</span> Choose the user' \
+           ' who is the media contact, or add Jane Smith as a user.' in page
+    assert 'value="existing" checked' in page or 'checked id="named-choice-1"' in page
+    with app.app_context():
+        assert db.session.scalar(db.select(Release)) is None
+
+
+def test_choosing_an_existing_user_saves_them_as_the_contact(app, client, manager):
+    response = client.post("/staff/releases/new", data=saved_form(**{"named-choice": "existing",
+                                                                       "contact_id": str(manager)}))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(Release)).contact_id == manager
+
+
+def test_adding_the_named_person_makes_an_account_that_cannot_sign_in_yet(app, client, auth, manager):
+    response = client.post("/staff/releases/new", data=saved_form(**{"named-choice": "add", "named-role": "staff",
+                                                                       "named-phone": "07700 900999"}))
+    assert response.status_code == 302, response.data.decode()
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "Jane Smith is now a user, and cannot sign in until a password is set for them." in page
+    assert "Jane Smith, Communications Manager" in page
+    with app.app_context():
+        from press.accounts.models import User
+        from press.accounts.services import authenticate
+
+        jane = db.session.scalar(db.select(User).where(User.email == "jane.smith@council.example"))
+        assert (jane.name, jane.role, jane.job_title, jane.phone) == (
+            "Jane Smith", "staff", "Communications Manager", "07700 900999")
+        assert db.session.scalar(db.select(Release)).contact_id == jane.id
+        assert authenticate(db.session, "jane.smith@council.example", "!") is None
+        assert authenticate(db.session, "jane.smith@council.example", "") is None
+    auth.logout()
+    auth.login("jane.smith@council.example", "!")
+    assert client.get("/staff/releases/").status_code == 302, "still signed out"
+
+
+def test_adding_the_person_checks_their_details_next_to_each_field(app, client, manager, make_user):
+    response = client.post("/staff/releases/new", data=saved_form(**{"named-choice": "add", "named-email": "nope",
+                                                                       "named-name": " "}))
+    page = response.data.decode()
+    assert response.status_code == 200
+    assert 'id="named-name-error"' in page and "Enter the name of the person to add." in page
+    assert 'id="named-email-error"' in page and "Enter an email address like name@example.com." in page
+    assert 'id="named-role-error"' in page and "Choose what they may do here." in page
+    assert 'value="nope"' in page
+
+    make_user("staff", email="taken@council.example", name="Someone Else")
+    response = client.post("/staff/releases/new", data=saved_form(**{"named-choice": "add", "named-role": "manager",
+                                                                       "named-email": "Taken@council.example"}))
+    page = response.data.decode()
+    assert response.status_code == 200
+    assert "There is already an account for taken@council.example" in page
+    assert 'value="Taken@council.example"' in page
+    with app.app_context():
+        assert db.session.scalar(db.select(Release)) is None
+
+
+@pytest.mark.parametrize("overrides", [
+    {"named-choice": "add", "named-role": "admin"},
+    {"named-choice": "nonsense"},
+    {"named-choice": "existing", "contact_id": "abc"},
+    {"named-choice": "existing", "contact_id": "99999"},
+    {"named-choice": "add", "named-role": "staff", "named-name": "x" * 500, "named-named_name": "y" * 500},
+])
+def test_odd_answers_about_the_contact_are_field_errors_and_never_make_an_admin(app, client, manager, overrides):
+    response = client.post("/staff/releases/new", data=saved_form(**overrides))
+    assert response.status_code == 200
+    assert b"There is a problem" in response.data
+    with app.app_context():
+        from press.accounts.models import User
+
+        assert db.session.scalar(db.select(Release)) is None
+        assert db.session.scalar(db.select(User).where(User.email == "jane.smith@council.example")) is None

@@ -236,3 +236,33 @@ def test_editing_an_embargoed_release_moves_its_public_time(app, client, manager
         contact_id=manager, reference=release.reference, embargo_date="2024-09-10", embargo_time="09:00"))
     release = get_release(app, release_id)
     assert release.embargo_at == release.public_from == datetime(2024, 9, 10, 8, 0, tzinfo=UTC)
+
+
+def test_history_names_fields_as_the_form_does(app, client, manager, make_user, make_release, frozen_clock):
+    other = make_user("manager", email="sam@council.example", name="Sam Other")
+    release_id = make_release(contact_id=manager, notes_to_editors="")
+    response = client.post(f"/staff/releases/{release_id}/edit", data=release_form(
+        contact_id=other, reference="NCC 2024/25-01", notes_to_editors="1. Background.",
+        helpline="Ring 0800 000 000."))
+    assert response.status_code == 302
+    page = client.get(f"/staff/releases/{release_id}").data.decode()
+    assert "<li>Notes to editors: – → 1. Background.</li>" in page
+    assert "<li>Media contact: Mary Manager → Sam Other</li>" in page
+    assert "<li>Helpline or public-safety box: – → Ring 0800 000 000.</li>" in page
+    assert "notes to editors:" not in page and "contact id" not in page.lower()
+
+
+def test_web_addresses_in_notes_to_editors_become_links(app, client, manager, make_release, frozen_clock):
+    release_id = make_release(final=True, contact_id=manager, notes_to_editors=(
+        "1. The full report is at https://example.org/report.pdf.\n"
+        "2. Not a link: javascript:alert(1) and `https://code.example/x`.\n"
+        "3. Already a link: [the summary](https://example.org/summary)."))
+    release = get_release(app, release_id)
+    page = client.get(f"/releases/{release.slug}").data.decode()
+    assert ('<a href="https://example.org/report.pdf" rel="noopener noreferrer nofollow">'
+            'https://example.org/report.pdf</a>.') in page
+    assert '<a href="https://example.org/summary" rel="noopener noreferrer nofollow">the summary</a>' in page
+    assert "<code>https://code.example/x</code>" in page
+    assert 'href="javascript' not in page
+    email = client.get(f"/staff/releases/{release_id}/send/preview.html").data.decode()
+    assert '<a href="https://example.org/report.pdf" rel="noopener noreferrer nofollow">' in email

@@ -7,6 +7,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user
@@ -16,7 +17,7 @@ from press.accounts.access import editor_required
 from press.accounts.models import Role
 from press.contacts import csvimport, importing, queries
 from press.contacts.blueprints import staff as bp
-from press.contacts.models import ContactImport
+from press.contacts.models import LAWFUL_BASES, ContactImport
 from press.contacts.staff_forms import ImportUploadForm, mapping_form
 from press.extensions import db
 
@@ -52,9 +53,21 @@ def import_upload():
             form.document.errors.append(str(error))
         else:
             contact_import.list_names = form.list_names(existing)
+            contact_import.lawful_basis = form.lawful_basis.data
             db.session.commit()
             return redirect(url_for(".import_preview", import_id=contact_import.id))
-    return render_template("contacts/import.html", form=form)
+    # A browser never shows a chosen file again, so a page sent back with errors says to choose it once more.
+    chosen = request.files.get(form.document.name)
+    return render_template("contacts/import.html", form=form, chosen_file=chosen.filename if chosen else "")
+
+
+def preview_of(contact_import: ContactImport, table: csvimport.CsvTable,
+               mapping: list[str | None]) -> importing.ImportPreview | None:
+    """What the import would do under this mapping, or None when the mapping cannot be used yet."""
+    try:
+        return importing.preview_import(db.session, table, mapping, list_names=contact_import.list_names)
+    except (csvimport.ImportFileError, ValueError):
+        return None
 
 
 @bp.route("/import/<int:import_id>", methods=["GET", "POST"])
@@ -69,7 +82,12 @@ def import_preview(import_id: int):
         flash("The uploaded file is no longer available: upload it again.", "error")
         return redirect(url_for(".import_upload"))
     form = mapping_form(table.headers, contact_import.mapping)
-    if form.validate_on_submit():
+    mapping = contact_import.mapping
+    if form.is_submitted() and "check" in request.form:
+        # Show what the chosen columns would do, and import nothing.
+        if form.validate():
+            mapping = form.mapping()
+    elif form.validate_on_submit():
         if not importing.claim(db.session, contact_import):
             return redirect(url_for(".import_done", import_id=import_id))
         try:
@@ -81,7 +99,11 @@ def import_preview(import_id: int):
         else:
             db.session.commit()
             return redirect(url_for(".import_done", import_id=import_id))
+    elif form.is_submitted():
+        mapping = form.mapping()
     return render_template("contacts/import_preview.html", form=form, contact_import=contact_import, table=table,
+                           preview=preview_of(contact_import, table, mapping),
+                           lawful_basis=LAWFUL_BASES.get(contact_import.lawful_basis or "", ""),
                            encoding=ENCODINGS.get(table.encoding, table.encoding),
                            separator=SEPARATORS.get(table.delimiter, table.delimiter))
 
@@ -92,7 +114,9 @@ def import_done(import_id: int):
     contact_import = get_import(import_id)
     if contact_import.finished_at is None:
         return redirect(url_for(".import_preview", import_id=import_id))
-    return render_template("contacts/import_done.html", contact_import=contact_import)
+    return render_template("contacts/import_done.html", contact_import=contact_import,
+                           rows=contact_import.outcome_rows or {},
+                           lawful_basis=LAWFUL_BASES.get(contact_import.lawful_basis or "", ""))
 
 
 @bp.get("/import/<int:import_id>/report.csv")

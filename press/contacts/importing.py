@@ -15,9 +15,11 @@ from press.contacts.csvimport import (
     ContactRow, CsvTable, ImportPlan, RowProblem, clean_rows, guess_mapping, read_csv, report_csv,
 )
 from press.contacts.models import (
-    LAWFUL_BASES, Contact, ContactEvent, ContactImport, ContactStatus, Suppression, contact_lists, email_digest,
+    LAWFUL_BASES, Contact, ContactEvent, ContactImport, ContactStatus, MediaList, Suppression, contact_lists,
+    email_digest,
 )
 from press.audit import audit
+from press.contacts.import_rows import by_line, contact_label, describe_changes, duplicate_rows, rejected_rows
 from press.contacts.services import list_name, lists_named
 
 MERGED_FIELDS = ("name", "outlet", "job_title", "phone", "notes", "source", "lawful_basis")
@@ -31,6 +33,19 @@ class ImportOutcome:
     updated: int = 0
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    # Rows that met a contact already held: line, which contact, what changed.
+    merged: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ImportPreview:
+    """What confirming an import would do, worked out without writing anything."""
+
+    new: int = 0
+    merged_existing: int = 0
+    blank: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    merged: list[dict] = field(default_factory=list)
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -85,8 +100,9 @@ def _settle_lawful_basis(row: ContactRow, problems: list[RowProblem]) -> None:
     row.lawful_basis = key or ""
 
 
-def _merge(contact: Contact, row: ContactRow, problems: list[RowProblem]) -> list[str]:
-    """Fill in what the file knows; an empty cell never wipes what is already held."""
+def _merge(contact: Contact, row: ContactRow, problems: list[RowProblem], *, apply: bool = True) -> list[str]:
+    """Fill in what the file knows (or, not applied, name what it would change); an empty cell never wipes what
+    is already held."""
     changed = []
     for name in MERGED_FIELDS:
         value = getattr(row, name)
@@ -99,13 +115,25 @@ def _merge(contact: Contact, row: ContactRow, problems: list[RowProblem]) -> lis
                     problems.append(RowProblem(row.line, "The notes were not added: the contact's notes would pass "
                                                f"{NOTES_LIMIT} characters.", [], outcome="warning"))
                     continue
-            setattr(contact, name, value)
+            if apply:
+                setattr(contact, name, value)
             changed.append(name)
     return changed
 
 
-def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> ImportOutcome:
-    """Add or merge every contact in the plan, in bulk; erased addresses are reported, not re-added."""
+def _list_names(session: Session, list_ids: set[int]) -> dict[int, str]:
+    if not list_ids:
+        return {}
+    return dict(session.execute(select(MediaList.id, MediaList.name).where(MediaList.id.in_(sorted(list_ids)))).all())
+
+
+def apply_import(session: Session, plan: ImportPlan, *, by: User | None,
+                 lawful_basis: str | None = None) -> ImportOutcome:
+    """Add or merge every contact in the plan, in bulk; erased addresses are reported, not re-added.
+
+    New contacts whose row names no lawful basis take ``lawful_basis`` (legitimate interests when None); contacts
+    already held keep theirs unless the file names one.
+    """
     outcome = ImportOutcome()
     now = clock.now()
     rows = plan.contacts
@@ -114,6 +142,7 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
     all_lists = {m.name.lower(): m for m in lists_named(session, sorted({n for r in rows for n in r.lists}), create=True)}
 
     new_rows, wanted_pairs, events, unchanged = [], [], [], set()
+    changed_fields: dict[int, list[str]] = {}
     for row in rows:
         _settle_lawful_basis(row, outcome.problems)
         if row.email in erased:
@@ -126,6 +155,7 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
             new_rows.append(row)
             continue
         changed = _merge(contact, row, outcome.problems) if contact.status != ContactStatus.ERASED else []
+        changed_fields[contact.id] = changed
         if changed:
             outcome.updated += 1
             events.append({"contact_id": contact.id, "action": "updated by import", "details": {"fields": changed},
@@ -144,7 +174,7 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
         ids = dict(session.execute(insert(Contact.__table__).returning(Contact.email, Contact.id), [
             {name: getattr(row, name) for name in ("email", *MERGED_FIELDS)}
             | {"status": ContactStatus.ACTIVE, "status_changed_at": now, "unsubscribe_key": secrets.token_urlsafe(24),
-               "created_at": now, "updated_at": now, "lawful_basis": row.lawful_basis or "legitimate_interests"}
+               "created_at": now, "updated_at": now, "lawful_basis": row.lawful_basis or lawful_basis or "legitimate_interests"}
             for row in chunk
         ]).all())
         for row in chunk:
@@ -165,6 +195,17 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None) -> Impo
     for contact_id in sorted(unchanged - joined):
         outcome.problems.append(RowProblem(line_of[contact_id], "Already in the contacts list with these details.",
                                            [], outcome="unchanged"))
+    names = _list_names(session, {m for _, m in new_pairs})
+    joined_lists: dict[int, list[str]] = {}
+    for contact_id, list_id in new_pairs:
+        joined_lists.setdefault(contact_id, []).append(names[list_id])
+    for row in rows:
+        contact = existing.get(row.email)
+        if contact is not None and contact.id in changed_fields:
+            fields, lists = changed_fields[contact.id], sorted(joined_lists.get(contact.id, []))
+            outcome.merged.append({"line": row.line, "contact": contact_label(contact.name, contact.email),
+                                   "changes": describe_changes(fields, lists),
+                                   "outcome": "Updated" if fields or lists else "Unchanged"})
     for chunk in _chunks(new_pairs, 2000):
         session.execute(insert(contact_lists), [{"contact_id": c, "list_id": m} for c, m in chunk])
     for chunk in _chunks(events, 2000):
@@ -196,14 +237,55 @@ def stored_table(contact_import: ContactImport, directory: str) -> CsvTable:
         return read_csv(handle.read())
 
 
+def preview_import(session: Session, table: CsvTable, mapping: list[str | None], *,
+                   list_names: list[str]) -> ImportPreview:
+    """The rows an import would reject or merge, and how many contacts it would add, without writing anything."""
+    plan = clean_rows(table, mapping, default_lists=list_names)
+    rows = plan.contacts
+    existing = _existing(session, [r.email for r in rows])
+    erased = _suppressed(session, [r.email for r in rows if r.email not in existing])
+    raw = dict(table.rows)
+    preview = ImportPreview(blank=sum(not any(c.strip() for c in p.values) for p in plan.skipped))
+    held = {contact.id for contact in existing.values()}
+    memberships = _memberships(session, sorted(held))
+    wanted = {m.name.lower(): m.id for m in lists_named(session, sorted({n for r in rows for n in r.lists}))}
+    names = _list_names(session, {m for _, m in memberships} | set(wanted.values()))
+    refused: list[RowProblem] = list(plan.rejected)
+    for row in rows:
+        _settle_lawful_basis(row, [])
+        contact = existing.get(row.email)
+        if row.email in erased:
+            refused.append(RowProblem(row.line, f"This address was erased at its owner's request on "
+                                      f"{erased[row.email]:%d %B %Y}; it will not be added again.",
+                                      raw.get(row.line, [])))
+        elif contact is None:
+            preview.new += 1
+        else:
+            preview.merged_existing += 1
+            fields = _merge(contact, row, [], apply=False) if contact.status != ContactStatus.ERASED else []
+            has = {list_id for contact_id, list_id in memberships if contact_id == contact.id}
+            lists = sorted({list_name(n) for n in row.lists if wanted.get(list_name(n).lower()) not in has}
+                           - {names.get(i) for i in has})
+            preview.merged.append({"line": row.line, "contact": contact_label(contact.name, contact.email),
+                                   "changes": describe_changes(fields, lists), "outcome": "Will be merged"})
+    preview.rejected = rejected_rows(refused, mapping)
+    preview.merged = by_line([*preview.merged, *duplicate_rows(plan)])
+    return preview
+
+
 def run_import(session: Session, contact_import: ContactImport, table: CsvTable, *, mapping: list[str | None],
                list_names: list[str], by: User | None) -> ContactImport:
     """Clean and write the rows with the chosen mapping, and keep the counts and the per-row report."""
     plan = clean_rows(table, mapping, default_lists=list_names)
-    outcome = apply_import(session, plan, by=by)
+    outcome = apply_import(session, plan, by=by, lawful_basis=contact_import.lawful_basis)
     raw = dict(table.rows)
     for problem in outcome.problems:
         problem.values = raw.get(problem.line, [])
+    contact_import.outcome_rows = {
+        "rejected": rejected_rows([*plan.rejected, *(p for p in outcome.problems if p.outcome == "suppressed")],
+                                  mapping),
+        "merged": by_line([*outcome.merged, *duplicate_rows(plan)]),
+    }
     contact_import.mapping = mapping
     contact_import.list_names = list_names
     contact_import.added = outcome.added

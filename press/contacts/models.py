@@ -136,12 +136,16 @@ class ContactImport(db.Model):
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     mapping: Mapped[list] = mapped_column(JSON, default=list)
     list_names: Mapped[list] = mapped_column(JSON, default=list)
+    # The basis the importer chose for holding the new contacts (a LAWFUL_BASES key).
+    lawful_basis: Mapped[str | None] = mapped_column(String(40))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     added: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
     report: Mapped[str] = mapped_column(Text, default="")
+    # The rejected and merged rows the result page lists: {"rejected": [...], "merged": [...]}.
+    outcome_rows: Mapped[dict | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
 

@@ -144,6 +144,13 @@ class ImportUploadForm(BaseForm):
         description="Names separated by commas, for example: Health, Business",
         validators=[Optional(), Length(max=1000)],
     )
+    lawful_basis = RadioField(
+        "Lawful basis for holding these contacts",
+        description="Given to each new contact whose row in the file names none. Contacts already held keep"
+                    " theirs unless the file names another.",
+        choices=[SelectChoice(key, label) for key, label in LAWFUL_BASES.items()],
+        validators=[InputRequired("Choose the lawful basis for holding these contacts.")],
+    )
 
     def list_names(self, existing: dict[int, str]) -> list[str]:
         """The names of the lists chosen and typed, in that order."""

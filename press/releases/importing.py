@@ -55,15 +55,29 @@ def match_contact(session: Session, parsed: ParsedRelease) -> User | None:
     return None
 
 
+def unknown_contact(session: Session, parsed: ParsedRelease) -> dict[str, str] | None:
+    """The media contact a release names when they have no account here, as the form's fields; else None."""
+    if not (parsed.contact_name or parsed.contact_email) or match_contact(session, parsed) is not None:
+        return None
+    return {"named_name": parsed.contact_name or "", "named_job_title": parsed.contact_job_title or "",
+            "named_email": parsed.contact_email or "", "named_phone": parsed.contact_phone or "",
+            "name": parsed.contact_name or "", "job_title": parsed.contact_job_title or "",
+            "email": parsed.contact_email or "", "phone": parsed.contact_phone or ""}
+
+
 def prefill(
-    session: Session, parsed: ParsedRelease, *, default_contact: User, today: date
+    session: Session, parsed: ParsedRelease, *, default_contact: User | None, today: date
 ) -> tuple[dict[str, Any], list[str]]:
-    """The release form's values for a parsed release, and what the reviewer should check."""
+    """The release form's values for a parsed release, and what the reviewer should check.
+
+    A contact the release names who has no account is replaced by ``default_contact`` only when one is given (the
+    command line's explicit --contact); with None, nobody is chosen and the form asks.
+    """
     warnings = list(parsed.warnings)
     contact = match_contact(session, parsed)
     if contact is None:
         contact = default_contact
-        if parsed.contact_name or parsed.contact_email:
+        if (parsed.contact_name or parsed.contact_email) and contact is not None:
             named = ", ".join(x for x in (parsed.contact_name, parsed.contact_email) if x)
             warnings.append(f"The media contact ({named}) has no staff account; {contact.name} is chosen instead.")
     data: dict[str, Any] = {
@@ -72,7 +86,7 @@ def prefill(
         "body": parsed.body,
         "notes_to_editors": parsed.notes_to_editors,
         "helpline": parsed.helpline,
-        "contact_id": contact.id,
+        "contact_id": contact.id if contact is not None else None,
         "release_date": parsed.release_date or (parsed.embargo.date() if parsed.embargo else today),
     }
     if parsed.reference:

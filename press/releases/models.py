@@ -13,7 +13,7 @@ from press import clock
 from press.accounts.models import User
 from press.database import StoredHTML, UTCDateTime
 from press.extensions import db
-from press.markdown_text import full_plain_text, sanitised_html
+from press.markdown_text import full_plain_text, linked_html, sanitised_html
 
 
 class Status(StrEnum):
@@ -125,7 +125,7 @@ def _summary(values: Mapping[str, Any]) -> str:
 RENDERED: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], str]]] = {
     "body_html": (("body",), lambda values: sanitised_html(values.get("body") or "")),
     "helpline_html": (("helpline",), lambda values: sanitised_html(values.get("helpline") or "")),
-    "notes_html": (("notes_to_editors",), lambda values: sanitised_html(values.get("notes_to_editors") or "")),
+    "notes_html": (("notes_to_editors",), lambda values: linked_html(values.get("notes_to_editors") or "")),
     "summary": (("standfirst", "body"), _summary),
 }
 

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from press import clock, uktime
-from press.accounts.models import User
+from press.accounts.models import Role, User
+from press.accounts.services import find_user_by_email, normalise_email
+from press.audit import audit
 from press.releases import files
 from press.releases.models import Attachment, Release, ReleaseEvent, Status, Withdrawal
 
@@ -117,6 +119,30 @@ def update_release(session: Session, release: Release, *, by: User | None, **fie
     if changes:
         record(session, release, "edited", by, changes)
     return changes
+
+
+# Matches no password hash, so the account cannot sign in until a password is set for it.
+NO_PASSWORD = "!"
+
+
+def add_contact_user(session: Session, *, name: str, email: str, job_title: str = "", phone: str = "", role: str,
+                     by: User | None) -> User:
+    """Give the person a release names an account, with no password yet, so they can be its media contact."""
+    if role not in (Role.MANAGER, Role.STAFF):
+        raise ReleaseError("Choose what they may do here.", "role")
+    if find_user_by_email(session, email) is not None:
+        raise ReleaseError(f"There is already an account for {normalise_email(email)}: choose it from the list of"
+                           " existing users instead.", "email")
+    user = User(email=normalise_email(email), name=name.strip(), role=role, job_title=job_title.strip(),
+                phone=phone.strip(), password_hash=NO_PASSWORD)
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as error:
+        raise ReleaseError(f"There is already an account for {user.email}.", "email") from error
+    audit(session, "account added as a media contact", by, user_id=user.id, email=user.email, role=role)
+    return user
 
 
 def finalise_release(session: Session, release: Release, *, by: User | None) -> None:

@@ -4,14 +4,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from sqlalchemy import select
+
 from press import clock, uktime
+from press.accounts.models import User
 from press.accounts.access import editor_required, staff_required
 from press.accounts.queries import active_users
 from press.extensions import db
 from press.forms import ActionForm
 from press.pagination import paginate
 from press.releases import files, importing, queries, services
-from press.releases.forms import AttachmentForm, ImportForm, ReleaseForm, WithdrawForm
+from press.releases.forms import EXISTING, HISTORY_LABELS, AttachmentForm, ImportForm, NamedContactForm, ReleaseForm, WithdrawForm
 from press.releases.models import Attachment, Release
 
 bp = Blueprint("releases", __name__, url_prefix="/staff/releases")
@@ -19,12 +22,30 @@ bp = Blueprint("releases", __name__, url_prefix="/staff/releases")
 FORM_FIELDS = ("reference", "headline", "standfirst", "body", "notes_to_editors", "helpline", "release_date", "contact_id")
 
 
-def release_form(**kwargs) -> ReleaseForm:
+def release_form(named: NamedContactForm | None = None, **kwargs) -> ReleaseForm:
     form = ReleaseForm(**kwargs)
     people = active_users(db.session)
     form.contact_id.choices = [
         SelectChoice(u.id, f"{u.name}, {u.job_title}" if u.job_title else u.name) for u in people
     ]
+    if named is not None:
+        # Nobody is chosen for a release that names someone else: the manager must choose.
+        form.contact_id.choices.insert(0, SelectChoice("", "Choose a user"))
+        form.contact_id.label.text = "Existing user"
+        form.contact_needed = named.choice.data == EXISTING
+        form.contact_message = f"Choose the user who is the media contact, or add {named.short_name} as a user."
+    return form
+
+
+def named_contact_form(data: dict | None = None) -> NamedContactForm | None:
+    """The question about an imported release's media contact who has no account, when the page carries one."""
+    if data is not None:
+        form = NamedContactForm(formdata=None, data=data, prefix="named")
+    elif request.method == "POST" and "named-named_name" in request.form:
+        form = NamedContactForm(prefix="named")
+    else:
+        return None
+    form.offer()
     return form
 
 
@@ -55,19 +76,33 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @editor_required
 def new():
-    form = release_form(data={"release_date": uktime.to_london(clock.now()).date(), "contact_id": current_user.id})
-    if form.validate_on_submit():
+    named = named_contact_form()
+    form = release_form(named, data={"release_date": uktime.to_london(clock.now()).date(),
+                                     "contact_id": current_user.id})
+    if form.is_submitted() and all([form.validate(), named is None or named.validate()]):
         try:
+            values = form_values(form)
+            added = None
+            if named is not None and named.adding:
+                added = services.add_contact_user(
+                    db.session, name=named.name.data, email=named.email.data, job_title=named.job_title.data or "",
+                    phone=named.phone.data or "", role=named.role.data, by=current_user,
+                )
+                values["contact_id"] = added.id
             release = services.create_release(
-                db.session, by=current_user, prefix=current_app.config["PRESS_REF_PREFIX"], **form_values(form)
+                db.session, by=current_user, prefix=current_app.config["PRESS_REF_PREFIX"], **values
             )
         except services.ReleaseError as error:
-            form[error.field or "reference"].errors.append(str(error))
+            db.session.rollback()
+            on_named = named is not None and error.field in ("email", "role")
+            (named if on_named else form)[error.field or "reference"].errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Draft {release.reference} saved.")
+            flash(f"Draft {release.reference} saved."
+                  + (f" {added.name} is now a user, and cannot sign in until a password is set for them." if added
+                     else ""))
             return redirect(url_for(".show", release_id=release.id))
-    return render_template("releases/edit.html", form=form, release=None)
+    return render_template("releases/edit.html", form=form, release=None, named=named)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -80,19 +115,27 @@ def import_release():
         except ValueError as error:
             form.document.errors.append(str(error))
         else:
+            unknown = importing.unknown_contact(db.session, parsed)
             data, warnings = importing.prefill(
-                db.session, parsed, default_contact=current_user, today=uktime.to_london(clock.now()).date()
+                db.session, parsed, default_contact=None if unknown else current_user,
+                today=uktime.to_london(clock.now()).date(),
             )
-            prefilled = release_form(formdata=None, data=data)
-            return render_template("releases/edit.html", form=prefilled, release=None, warnings=warnings)
+            named = named_contact_form(unknown) if unknown else None
+            prefilled = release_form(named, formdata=None, data=data)
+            return render_template("releases/edit.html", form=prefilled, release=None, warnings=warnings,
+                                   named=named)
     return render_template("releases/import.html", form=form)
 
 
 def release_page(release: Release, attachment_form: AttachmentForm) -> str:
     """The staff view of one release: its state, actions, attachments and history."""
     history = queries.release_history(db.session, release.id)
+    # The history keeps the contact's id; a person reads their name.
+    ids = {v for event in history for v in (event.changes.get("contact_id") or ()) if isinstance(v, int)}
+    people = {user.id: user.name for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return render_template(
-        "releases/show.html", release=release, history=history, action=ActionForm(),
+        "releases/show.html", release=release, history=history, action=ActionForm(), labels=HISTORY_LABELS,
+        people=people,
         attachment_form=attachment_form, now=clock.now(),
     )
 

@@ -61,6 +61,7 @@ def open_signups(app: Flask) -> None:
 def upload(page: Page, path: Path) -> None:
     """Send a file from the upload page and wait for its preview."""
     page.get_by_label("Contacts file (CSV)").set_input_files(path)
+    page.get_by_label("Legitimate interests").check()
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Check the import of {path.name}")
 
