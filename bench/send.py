@@ -1,10 +1,13 @@
-"""Time the outbox worker: its rate against a bare smtplib loop, its use of a slow relay, and its memory."""
+"""Time the outbox worker: its rate against a bare smtplib loop, its use of a slow relay, its memory, and how soon
+mail queued to an idle worker reaches the relay."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import random
+import statistics
 import re
 import resource
 import secrets
@@ -41,6 +44,9 @@ from press.outbox.models import Delivery, DeliveryStatus  # noqa: E402
 from press.outbox.processes import shares  # noqa: E402
 from press.distribution.services import create_distribution  # noqa: E402
 from press.outbox.worker import Worker  # noqa: E402
+from press.outbox.queue import enqueue  # noqa: E402
+from press.distribution.emails import RELEASE_TEST  # noqa: E402
+from tests.mailserver import MailServer  # noqa: E402
 from press.extensions import db  # noqa: E402
 from press.releases import services as releases  # noqa: E402
 from press.releases.models import Release  # noqa: E402
@@ -49,6 +55,8 @@ RATIO_TARGET = 0.9  # worker rate / bare smtplib loop rate, the same number of p
 CPU_TARGET = 1.10  # worker CPU per message / the loop's, both counting the database server, at most
 SLOW_TARGET = 1.3  # elapsed / ideal against a relay that takes 100 ms per message, at most
 MEMORY_TARGET_MB = 200.0  # the worker's peak resident memory, under
+LATENCY_TARGET = 2.0  # seconds from the commit that queued a message to the relay's 250, at worst, at most
+IDLE_GAP = (0.2, 1.2)  # seconds the worker is left idle before each message of (d), drawn at random
 ACCEPT_DELAY = 0.1
 PREFIX = "NCC"
 SENDER = "Northshire Council Press Office <press@northshire.example>"
@@ -388,6 +396,52 @@ def drain(app: Flask, meter: StatementMeter, label: str, expected: int, sink: Si
     return Throughput(label, expected, seconds, cpu, queries, query_seconds)
 
 
+# --- (d) Latency at idle ------------------------------------------------------------------------
+
+
+def latencies(bench: Bench, count: int) -> list[float]:
+    """Run `flask press worker` (one process, as deployed) and queue `count` messages one at a time, each
+    after the worker has been idle for a while; each message's seconds from its commit to the relay's 250.
+
+    The relay is tests/mailserver.py in this process, which notes the time of each message as it answers
+    250 to its DATA; the commit's time is taken as it returns. One message first, not counted, waits for the
+    worker to start.
+    """
+    server = MailServer(strict=False)
+    server.start()
+    env = worker_environment(bench, server.port, None)
+    log = bench.directory / "latency-worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "press", "worker"], cwd=ROOT, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+    seconds: list[float] = []
+    try:
+        for number in range(count + 1):
+            if number:
+                time.sleep(random.uniform(*IDLE_GAP))
+            with bench.app.app_context():
+                enqueue(db.session, kind=RELEASE_TEST, to_address=f"latency{number}@gazette.example",
+                        payload={"release_id": bench.release_id})
+                db.session.commit()
+                committed = time.time()
+                db.session.remove()
+            try:
+                arrived = server.wait_for(number + 1, timeout=60 if number == 0 else 30)[-1]
+            except TimeoutError:
+                raise SystemExit(f"(d): message {number} did not arrive:\n{log.read_text(errors='replace')[-2000:]}") from None
+            if number:
+                seconds.append(arrived.received_at - committed)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        server.stop()
+    return seconds
+
+
 # --- (c) Memory of a worker process -------------------------------------------------------------
 
 
@@ -588,6 +642,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="recipients queued for the worker process whose memory is followed (100000)")
     parser.add_argument("--memory-seconds", type=float, default=30.0,
                         help="stop that worker with SIGTERM after this long; 0 lets it send to everyone (30)")
+    parser.add_argument("--latency-messages", type=int, default=100,
+                        help="messages queued one by one to an idle worker, for the latency (100)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="worker processes (flask press worker --processes N) for (a), (b) and (c) "
                              "(default: the machine's CPU count)")
@@ -602,8 +658,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     arguments = parser.parse_args(argv)
     arguments.slow_connections = [int(n) for n in arguments.slow_connections.split(",") if n.strip()]
-    if min(arguments.messages, arguments.slow_messages, arguments.memory_recipients) < 1:
-        parser.error("--messages, --slow-messages and --memory-recipients must be at least 1")
+    if min(arguments.messages, arguments.slow_messages, arguments.memory_recipients, arguments.latency_messages) < 1:
+        parser.error("--messages, --slow-messages, --memory-recipients and --latency-messages must be at least 1")
     if not arguments.slow_connections or min(arguments.slow_connections) < 1:
         parser.error("--slow-connections takes positive numbers, such as 4,8")
     if arguments.processes < 1 or (arguments.connections is not None and arguments.connections < 1):
@@ -725,6 +781,9 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     memory = run_worker_command(bench, sink, written, f"worker command, {written:,} queued", processes,
                                 connections, limit_seconds=arguments.memory_seconds)
 
+    # (d) How soon mail queued to an idle worker reaches the relay.
+    waits = latencies(bench, arguments.latency_messages)
+
     print(f"{'measurement':<36} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'CPU ms/msg':>10} {'DB CPU':>7} "
           f"{'SQL/msg':>7} {'db ms/msg':>9}")
     rows = ([single, pooled.throughput()] + [loop.throughput() for loop in loops]
@@ -789,6 +848,11 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     if memory.sent < written and growth is not None:
         projected = max(together, last_rss + max(0.0, growth) * (written - memory.sent) / 10_000)
         print(f"    projected, all processes together, at {written:,} messages: {projected:.1f} MB")
+    how = ("PostgreSQL tells the worker of new mail (LISTEN/NOTIFY)" if url.startswith("postgresql")
+           else "the worker polls SQLite every 0.5 s")
+    print(f"(d) latency at idle, from the commit to the relay's 250, {len(waits)} messages queued one by one, each "
+          f"after {IDLE_GAP[0]}-{IDLE_GAP[1]} s idle ({how}): median {statistics.median(waits) * 1000:.0f} ms, "
+          f"worst {max(waits) * 1000:.0f} ms")
     print()
 
     verdict("(a) worker rate / bare smtplib", ratio >= RATIO_TARGET,
@@ -805,6 +869,8 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
     scope = "measured" if projected is None else "measured and projected"
     verdict("(c) peak memory, all processes", worst < MEMORY_TARGET_MB,
             f"{worst:.1f} MB {scope} (target < {MEMORY_TARGET_MB:.0f} MB)")
+    verdict("(d) latency at idle, the worst", max(waits) <= LATENCY_TARGET,
+            f"{max(waits):.2f} s (target <= {LATENCY_TARGET:.1f} s from commit to the relay's 250)")
     return 0
 
 

@@ -20,7 +20,7 @@ SMOKE = {
     "newsroom": ["--releases", "200", "--repeat", "2"],
     "contacts": ["--rows", "3000", "--repeat", "2"],
     "send": ["--messages", "200", "--slow-messages", "40", "--slow-connections", "2", "--memory-recipients", "200",
-             "--memory-seconds", "0", "--processes", "2"],
+             "--memory-seconds", "0", "--latency-messages", "3", "--processes", "2"],
     "enquiries": ["--enquiries", "500", "--small", "100", "--submissions", "20", "--clients", "2", "--workers", "1",
                   "--repeat", "2"],
 }

@@ -11,6 +11,7 @@ In a test::
     mail_server.drop_after(5)                 # abort at the 6th DATA command, before the message
     mail_server.hang_up_after_data(0)         # take the next message whole, then hang up before its 250
     mail_server.stall(30, at="rcpt")
+    mail_server.close_idle(after=1, reply="421 4.4.2 Idle for too long")  # as relays do with idle clients
 
 As a process (for tests that SIGKILL other processes, and for the benchmark)::
 
@@ -246,6 +247,18 @@ class _MisbehavingSMTP(SMTP):
             raise
         await super()._handle_client()
 
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        # aiosmtpd restarts its idle timer after every command; close_idle() shortens it.
+        super()._reset_timeout(duration or self.mail_server._idle_after)
+
+    def _timeout_cb(self) -> None:
+        reply = self.mail_server._idle_reply
+        if reply and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(reply.encode("ascii") + b"\r\n")
+        with self.mail_server._condition:
+            self.mail_server._idle_closed += 1
+        super()._timeout_cb()
+
     async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802 - aiosmtpd's hook name
         await super().smtp_RCPT(arg)
         if self.close_after_reply and self.transport is not None:
@@ -364,6 +377,9 @@ class MailServer:
         self._hang_up_countdown: int | None = None
         self._stall: tuple[Stage, float] | None = None
         self._paused: collections.Counter[Stage] = collections.Counter()
+        self._idle_after: float | None = None
+        self._idle_reply: str | None = None
+        self._idle_closed = 0
         self._accept_delay = 0.0
         self.accept_delay = accept_delay
 
@@ -508,6 +524,23 @@ class MailServer:
             raise ValueError("times must be at least 1, or None for always")
         with self._condition:
             self._rules.append(_ReplyRule(recipient, code, text, times))
+
+    def close_idle(self, after: float, reply: str | None = None) -> None:
+        """Close a connection that sends nothing for `after` seconds, first writing `reply` (such as Postfix's
+        "421 4.4.2 ... Error: timeout exceeded") if given, else silently as aiosmtpd does; for connections
+        opened or used from now on."""
+        if after <= 0:
+            raise ValueError("after must be positive")
+        if reply is not None and not re.fullmatch(r"4\d\d [ -~]*", reply):
+            raise ValueError(f"reply must be a 4xx line such as '421 4.4.2 Idle for too long', not {reply!r}")
+        with self._condition:
+            self._idle_after, self._idle_reply = after, reply
+
+    @property
+    def idle_closed(self) -> int:
+        """How many connections the server closed for sitting idle (see close_idle)."""
+        with self._condition:
+            return self._idle_closed
 
     def drop_after(self, n: int) -> None:
         """After n more accepted messages, abort the connection at its next DATA, once."""

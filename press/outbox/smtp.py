@@ -107,6 +107,11 @@ class Relay:
                 if host.does_esmtp and host.has_extn("size"):
                     options.append(f"SIZE={len(prepared.data)}")
                 code, response = host.mail(prepared.envelope_from, options)
+                if code == 421 and reused:
+                    # The relay closed a connection that sat idle, saying so first (as Postfix does): nothing
+                    # was sent, so open a fresh one.
+                    self.close()
+                    continue
                 if code != 250:
                     return self._refused(code, response)
                 code, response = host.rcpt(prepared.recipient)

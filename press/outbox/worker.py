@@ -37,6 +37,14 @@ T = TypeVar("T")
 CHUNK = 4
 # How long a stopping worker goes on trying to write down what it sent and to hand back what it holds.
 STOP_GRACE_SECONDS = 10.0
+# How often an idle worker looks for new mail on a database that cannot tell it (SQLite): a claim that finds
+# nothing is one look along an index.
+SHORT_POLL_SECONDS = 0.5
+# A sender with nothing to send for this long closes its relay connection: relays drop idle clients (Postfix
+# after 300 s, some sooner), and a connection opened afresh is quicker than one found dead.
+RELAY_IDLE_SECONDS = 30.0
+# The channel PostgreSQL notifies when deliveries are written (migration 0015).
+CHANNEL = "press_outbox"
 
 
 def configure_logging() -> None:
@@ -209,6 +217,9 @@ class Worker:
         self.work: queue.Queue[list[int] | None] = queue.Queue()
         self.room = threading.Semaphore(self.connections)
         self.stopping = threading.Event()
+        # Set when there may be new mail: PostgreSQL said so, or the worker is stopping.
+        self.wake = threading.Event()
+        self.listening = threading.Event()  # while a LISTEN connection is open, idle waits can be long
         self.grace_ends = float("inf")  # set by stop(): the database is waited for until then, and no longer
         self.finished = threading.Event()
         self.lock = threading.Lock()
@@ -224,6 +235,7 @@ class Worker:
         if not self.stopping.is_set():
             self.grace_ends = time.monotonic() + STOP_GRACE_SECONDS
             self.stopping.set()
+            self.wake.set()
 
     def run(self, once: bool = False) -> int:
         """Send until stopped (or, with ``once``, until nothing is due); return how many were handled."""
@@ -234,7 +246,10 @@ class Worker:
             for n in range(self.connections)
         ]
         keeper = threading.Thread(target=self._keep_leases, name="lease-keeper", daemon=True)
-        for thread in [*threads, keeper]:
+        helpers = [keeper]
+        if not once and self._dialect() == "postgresql":
+            helpers.append(threading.Thread(target=self._listen, name="listener", daemon=True))
+        for thread in [*threads, *helpers]:
             thread.start()
         held = HeldConnection(self.outage)
         try:
@@ -247,7 +262,8 @@ class Worker:
                     for thread in threads:
                         thread.join()
                     self.finished.set()
-                    keeper.join()
+                    for thread in helpers:
+                        thread.join()
                     self._hand_back(held)
         finally:
             held.close()
@@ -279,6 +295,8 @@ class Worker:
                     self._tidy_after_outage(held)
                 if not self.room.acquire(timeout=self.poll_seconds):
                     continue
+                # Whatever is queued from now on is found by this claim or wakes the wait after it.
+                self.wake.clear()
                 places = 1
                 while places < self.connections and self.room.acquire(blocking=False):
                     places += 1
@@ -307,7 +325,8 @@ class Worker:
                         if not self._anything_due():
                             break
                     if not once:
-                        self.stopping.wait(self.poll_seconds)
+                        self.wake.wait(self.poll_seconds if self.listening.is_set()
+                                       else min(self.poll_seconds, SHORT_POLL_SECONDS))
             except Exception as error:
                 if not unavailable(error):
                     raise
@@ -385,6 +404,46 @@ class Worker:
             self.outage.recovered(started)
             return result
 
+    def _dialect(self) -> str:
+        with self.app.app_context():
+            return db.engine.dialect.name
+
+    # --- Hearing of new mail, on PostgreSQL --------------------------------------------------------
+
+    def _listen(self) -> None:
+        """Wake the claimer whenever PostgreSQL says deliveries were written (migration 0015's trigger).
+
+        While this connection is down (an outage) the claimer polls often instead, so nothing waits on it.
+        """
+        from psycopg import OperationalError  # only ever run on PostgreSQL
+
+        backoff = Backoff()
+        with self.app.app_context():
+            while not self.stopping.is_set():
+                held = HeldConnection(self.outage)
+                try:
+                    connection = held.get()
+                    connection.exec_driver_sql(f"LISTEN {CHANNEL}")
+                    driver = connection.connection.driver_connection
+                    self.listening.set()
+                    self.wake.set()  # for anything written while nobody listened
+                    backoff = Backoff()
+                    while not self.stopping.is_set():
+                        for _notice in driver.notifies(timeout=1.0):
+                            self.wake.set()
+                    held.close()
+                except Exception as error:  # noqa: BLE001 - the claimer's short polls carry on meanwhile
+                    self.listening.clear()
+                    held.drop()
+                    if unavailable(error) or isinstance(error, OperationalError):
+                        self.outage.failed(error)
+                    else:
+                        log.warning("Could not listen for new mail (%s): looking for it every %.1f s instead.",
+                                    plain_cause(error), SHORT_POLL_SECONDS)
+                    self.stopping.wait(backoff.next())
+                finally:
+                    self.listening.clear()
+
     # --- Keeping leases ----------------------------------------------------------------------------
 
     def _keep_leases(self) -> None:
@@ -418,7 +477,12 @@ class Worker:
         with self.app.app_context():
             try:
                 while True:
-                    chunk = self.work.get()
+                    try:
+                        chunk = self.work.get(timeout=RELAY_IDLE_SECONDS)
+                    except queue.Empty:
+                        # Quiet for a while: let the relay go rather than find it gone on the next message.
+                        relay.close()
+                        continue
                     self.room.release()
                     try:
                         if chunk is None:
