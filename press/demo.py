@@ -1,4 +1,4 @@
-"""Demo data: a small council press office with a few releases, one still under embargo."""
+"""Demo data: a small council press office with releases (one under embargo), media contacts and enquiries."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 from press import clock, uktime
 from press.accounts import services as accounts
 from press.accounts.models import User
+from press.contacts import services as contacts, signups
+from press.contacts.models import ContactStatus
 from press.enquiries import services as enquiries
 from press.enquiries.models import EnquiryStatus, Outcome
 from press.releases import services as releases
@@ -93,10 +95,81 @@ EMBARGOED = {
 }
 
 
+# The media lists, by name: their description and whether newsroom sign-ups join them.
+LISTS = {
+    "Local press": ("Northshire's papers and news websites. Journalists who sign up in the newsroom join this list.",
+                    True),
+    "Broadcast": ("Radio and television newsrooms and programme teams.", False),
+    "National": ("National papers, agencies and freelances who write for them.", False),
+    "Trade": ("Trade and professional titles: local government, social care, highways, libraries.", False),
+}
+
+# Media contacts, all fictional: name, outlet, job title, email, phone and the lists they are on.
+CONTACTS = [
+    ("Leo Marsh", "Northshire Gazette", "Local Democracy Reporter", "leo.marsh@gazette.example", "01632 960201",
+     ["Local press"]),
+    ("Grace Whitfield", "Northshire Gazette", "News Editor", "grace.whitfield@gazette.example", "01632 960202",
+     ["Local press"]),
+    ("Daniel Osei", "Northshire Gazette", "Education Correspondent", "daniel.osei@gazette.example", "01632 960203",
+     ["Local press"]),
+    ("Aisha Rahman", "Northshire Live", "Senior Reporter", "aisha@live.example", "01632 960211", ["Local press"]),
+    ("Callum Byrne", "Northshire Live", "Digital Editor", "callum.byrne@live.example", "01632 960212",
+     ["Local press"]),
+    ("Megan Price", "Eastgate Echo", "Editor", "megan.price@eastgate-echo.example", "01632 960221", ["Local press"]),
+    ("Tariq Aziz", "Eastgate Echo", "Reporter", "tariq.aziz@eastgate-echo.example", "01632 960222", ["Local press"]),
+    ("Joanna Kerr", "Westbury Mercury", "Chief Reporter", "joanna.kerr@mercury.example", "01632 960231",
+     ["Local press"]),
+    ("Sam Whitaker", "Westbury Mercury", "Photographer", "sam.whitaker@mercury.example", "07700 900231",
+     ["Local press"]),
+    ("Hannah Okafor", "Radio Northshire", "Breakfast Show Producer", "hannah.okafor@radio.example", "01632 960555",
+     ["Broadcast", "Local press"]),
+    ("Ravi Menon", "Radio Northshire", "News Editor", "ravi.menon@radio.example", "01632 960556", ["Broadcast"]),
+    ("Beth Llewellyn", "Radio Northshire", "Political Reporter", "beth.llewellyn@radio.example", "01632 960557",
+     ["Broadcast"]),
+    ("Marcus Hale", "Midshire Television", "Planning Editor", "planning@midshire-tv.example", "01632 960301",
+     ["Broadcast"]),
+    ("Chloe Dunn", "Midshire Television", "Regional Correspondent", "chloe.dunn@midshire-tv.example",
+     "07700 900301", ["Broadcast"]),
+    ("Femi Adeyemi", "Midshire Television", "Camera Operator", "femi.adeyemi@midshire-tv.example", "07700 900302",
+     ["Broadcast"]),
+    ("Lucy Tran", "Vale FM", "Newsreader", "lucy.tran@valefm.example", "01632 960311", ["Broadcast"]),
+    ("Patrick Doyle", "Vale FM", "Head of News", "patrick.doyle@valefm.example", "01632 960312", ["Broadcast"]),
+    ("Eleanor Voss", "The Daily Courier", "Social Affairs Editor", "eleanor.voss@courier.example", "020 7946 0101",
+     ["National"]),
+    ("Jack Morrow", "The Daily Courier", "Local Government Correspondent", "jack.morrow@courier.example",
+     "020 7946 0102", ["National"]),
+    ("Nadia Karim", "The National Herald", "Education Editor", "nadia.karim@herald.example", "020 7946 0201",
+     ["National"]),
+    ("Oliver Grant", "The National Herald", "News Desk", "newsdesk@herald.example", "020 7946 0202", ["National"]),
+    ("Sophie Achterberg", "Sunday Ledger", "Investigations Reporter", "sophie.a@ledger.example", "020 7946 0301",
+     ["National"]),
+    ("Imran Qureshi", "Albion News Agency", "Midlands and North Reporter", "imran.qureshi@albion-news.example",
+     "020 7946 0401", ["National", "Broadcast"]),
+    ("Owen Price", "Freelance", "Freelance Journalist", "owen.price@freelance.example", "07700 900777",
+     ["National", "Broadcast"]),
+    ("Ruth Ellison", "Local Government Weekly", "Deputy Editor", "ruth.ellison@lgweekly.example", "020 7946 0501",
+     ["Trade"]),
+    ("Ben Castellano", "Local Government Weekly", "Reporter", "ben.castellano@lgweekly.example", "020 7946 0502",
+     ["Trade"]),
+    ("Priti Desai", "Social Care Review", "News Editor", "priti.desai@socialcare-review.example", "020 7946 0601",
+     ["Trade"]),
+    ("Gareth Lloyd", "Roads and Highways Journal", "Editor", "gareth.lloyd@roadsjournal.example", "020 7946 0701",
+     ["Trade"]),
+    ("Alice Fenwick", "Library World Monthly", "Features Editor", "alice.fenwick@libraryworld.example",
+     "020 7946 0801", ["Trade"]),
+    ("Kwame Mensah", "Public Sector Digest", "Reporter", "kwame.mensah@psdigest.example", "020 7946 0901",
+     ["Trade", "National"]),
+]
+
+# Contacts who have opted out, so the demo shows who a send leaves out and why.
+UNSUBSCRIBED = {"sophie.a@ledger.example"}
+
+
 def load_demo(session: Session, prefix: str) -> str:
-    """Create the demo accounts and releases (once) and return the login line to print."""
+    """Create the demo accounts, releases, contacts and lists (each once) and return the login line to print."""
     manager = accounts.find_user_by_email(session, DEMO_EMAIL)
     if manager is not None:
+        load_demo_contacts(session, manager)
         return f"Demo data is already loaded. Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
     manager = accounts.create_user(
         session, email=DEMO_EMAIL, name="Priya Shah", role="manager", password=DEMO_PASSWORD,
@@ -119,14 +192,39 @@ def load_demo(session: Session, prefix: str) -> str:
     release = make_release(session, manager, prefix, EMBARGOED, lift, embargo_at=uktime.london_to_utc(lift, time(0, 1)))
     releases.finalise_release(session, release, by=manager)
     load_demo_enquiries(session, manager, min(published, key=lambda pair: pair[0])[1])
+    load_demo_contacts(session, manager)
     return f"Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
+
+
+def load_demo_contacts(session: Session, manager: User) -> None:
+    """The four media lists and a few dozen contacts across outlets; what is already there is left as it is."""
+    existing = {media_list.name: media_list for media_list in contacts.lists_named(session, list(LISTS))}
+    for name, (description, for_signups) in LISTS.items():
+        if name not in existing:
+            # Another list may have been chosen for sign-ups since: the demo does not take that back.
+            takes_signups = for_signups and signups.signup_list(session) is None
+            existing[name] = contacts.save_list(session, None, name=name, description=description,
+                                                for_signups=takes_signups)
+    for name, outlet, job_title, email, phone, lists in CONTACTS:
+        if contacts.find_contact_by_email(session, email) is not None:
+            continue
+        try:
+            contact = contacts.create_contact(
+                session, by=manager, name=name, email=email, outlet=outlet, job_title=job_title, phone=phone,
+                source="Demo data", lawful_basis="legitimate_interests", lists=[existing[n] for n in lists],
+            )
+        except contacts.ErasedAddressError:
+            continue  # erased at its owner's request: it stays erased
+        if email in UNSUBSCRIBED:
+            contacts.set_status(session, contact, ContactStatus.UNSUBSCRIBED,
+                                reason="Asked to stop receiving releases", by=manager)
 
 
 def load_demo_enquiries(session: Session, manager: User, release: Release) -> None:
     """A morning's enquiries: one about a release, one overdue, one answered, one closed."""
     now = clock.now()
     about = enquiries.submit_enquiry(
-        session, release=release, journalist_name="Hannah Okafor", outlet="BBC Radio Northshire",
+        session, release=release, journalist_name="Hannah Okafor", outlet="Radio Northshire",
         email="hannah.okafor@radio.example", phone="01632 960555", kind="interview",
         subject=f"Interview about: {release.headline}", deadline_at=now + timedelta(hours=3),
         body="Could someone come on the breakfast programme tomorrow to talk about this?",

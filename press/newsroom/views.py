@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import text
 
 from press import clock
+from press.contacts.signups import signup_list
 from press.extensions import db
 from press.newsroom import queries
 from press.releases import files
@@ -22,7 +23,9 @@ def index():
     if page is None:
         abort(404)
     found = queries.count_matches(db.session, now, q) if q else None
-    return render_template("newsroom/index.html", page=page, q=q, found=found)
+    # The promise of releases by email is made only while a list takes the sign-ups.
+    signups_open = signup_list(db.session) is not None
+    return render_template("newsroom/index.html", page=page, q=q, found=found, signups_open=signups_open)
 
 
 @bp.get("/releases/<slug>")
