@@ -131,9 +131,13 @@ def test_a_release_goes_to_a_demo_list_and_is_followed_in_the_report(app, client
     assert f"Local press ({on_list} active contacts)" in send_page
     preview = text_of(client.get(f"/staff/releases/{release_id}/send/preview?contact={named_id}"))
     assert "<dt>To</dt><dd>Megan Price <megan.price@eastgate-echo.example></dd>" in preview
-    response = client.post(f"/staff/releases/{release_id}/send", data={
-        "request_key": "key-" + "d" * 28, "lists": [local_id], "emails": "", "when": "now",
-        "send_date": "", "send_time": "", "stop_date": "", "stop_time": "", "send": "y"})
+    choices = {"request_key": "key-" + "d" * 28, "lists": [local_id], "emails": "", "when": "now",
+               "send_date": "", "send_time": "", "stop_date": "", "stop_time": ""}
+    summary = client.post(f"/staff/releases/{release_id}/send", data=choices | {"send": "y"})
+    assert summary.status_code == 200, "the summary comes first"
+    assert f'<dd id="recipient-count">{on_list} journalists</dd>' in text_of(summary)
+    response = client.post(f"/staff/releases/{release_id}/send",
+                           data=choices | {"confirm": "y", "expected": str(on_list)})
     assert response.status_code == 302 and REPORT.search(response.headers["Location"])
     with app.app_context():
         [distribution] = db.session.scalars(select(Distribution)).all()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from press.contacts import services as contacts
-from press.contacts.models import Contact, MediaList
+from press.contacts.models import Contact, ContactStatus, MediaList
 from press.distribution import access, services
 from press.outbox.messages import delivery_from_envelope
 from press.accounts.models import User
@@ -331,3 +331,33 @@ def test_cli_send_refuses_a_stop_time_the_clocks_skip(app, runner, newsroom, fro
     assert "Invalid value for --stop-after:" in result.output
     assert "01:30 does not exist on Sunday 30 March 2025" in result.output
     assert written(app) == (0, 0)
+
+
+def test_audience_says_who_is_left_out_and_why(app, newsroom):
+    with app.app_context():
+        cat = db.session.get(Contact, newsroom["people"]["cat@times.example"])
+        contacts.set_status(db.session, cat, ContactStatus.BOUNCED, reason="550 5.1.1", by=None)
+        db.session.commit()
+        chosen = services.audience(db.session, newsroom["lists"], [newsroom["people"]["ann@gazette.example"]])
+        assert (chosen.recipients, chosen.left_out) == (2, 2)
+        assert (chosen.unsubscribed, chosen.bounced) == (1, 1)
+        assert chosen.counted_once == 2, "Bob is on both lists; Ann is on one and was chosen by address too"
+        named = services.recipient_rows(db.session, newsroom["lists"], [], limit=10)
+        assert [contact.name for contact in named] == ["Ann Lee", "Bob Roe"]
+
+
+def test_a_changed_audience_writes_nothing(app, newsroom):
+    with app.app_context():
+        release = db.session.get(Release, newsroom["release_id"])
+        with pytest.raises(services.AudienceChangedError) as raised:
+            services.create_distribution(db.session, release, list_ids=newsroom["lists"], contact_ids=[], at=None,
+                                         stop_after=None, request_key="confirmed", by=None, expected=2)
+        assert raised.value.recipients == 3
+        db.session.rollback()
+        assert db.session.scalar(db.select(db.func.count()).select_from(Distribution)) == 0
+        distribution = services.create_distribution(db.session, release, list_ids=newsroom["lists"], contact_ids=[],
+                                                    at=None, stop_after=None, request_key="confirmed", by=None,
+                                                    expected=3)
+        db.session.commit()
+        assert distribution.recipients == 3
+        assert db.session.scalar(db.select(db.func.count()).select_from(Delivery)) == 3

@@ -12,9 +12,14 @@ from sqlalchemy import func, insert, select
 from press.contacts import services as contacts
 from press.audit import AuditEvent
 from press.contacts.models import Contact, ContactStatus, contact_lists
+from press.distribution import summary, wording
 from press.distribution.models import AccessView, Distribution
+from press.outbox.mailcatcher import MailCatcher
 from press.outbox.models import Delivery, DeliveryStatus
+from press.outbox.worker import Worker
 from press.extensions import db
+from press.releases import services as releases
+from press.releases.models import Release
 
 NOW = datetime(2024, 9, 3, 10, 0, tzinfo=UTC)  # the frozen clock: 11:00 BST on Tuesday 3 September 2024
 EMBARGO = datetime(2024, 9, 3, 23, 1, tzinfo=UTC)  # 00:01 BST on Wednesday 4 September 2024
@@ -52,6 +57,15 @@ def send_data(**overrides) -> dict:
     } | overrides
 
 
+def send_through_confirmation(client, url: str, data: dict):
+    """Post the send form, then press the button on the confirmation page it shows, as a manager would."""
+    summary = client.post(url, data=data | {"send": "y"})
+    assert summary.status_code == 200, "the form shows the confirmation page first and sends nothing"
+    expected = re.search(r'name="expected" type="hidden" value="(\d+)"', summary.data.decode()).group(1)
+    choices = {name: value for name, value in data.items() if name != "send"}
+    return client.post(url, data=choices | {"confirm": "y", "expected": expected})
+
+
 def all_of(app, model, *where) -> list:
     with app.app_context():
         found = db.session.scalars(select(model).where(*where).order_by(model.id)).all()
@@ -78,8 +92,8 @@ def audience(make_contact):
 def sent(app, client, manager, make_release, audience, frozen_clock):
     """A final release sent now to both lists; returns the distribution id."""
     release_id = make_release(final=True)
-    response = client.post(f"/staff/releases/{release_id}/send",
-                           data=send_data(lists=[list_id(app, "Health"), list_id(app, "Business")], send="y"))
+    response = send_through_confirmation(client, f"/staff/releases/{release_id}/send",
+                                         send_data(lists=[list_id(app, "Health"), list_id(app, "Business")]))
     return int(REPORT.search(response.headers["Location"]).group(1))
 
 
@@ -131,9 +145,8 @@ def test_send_now_writes_one_delivery_per_recipient_due_within_the_hour(app, cli
                                                                         audience, make_contact, frozen_clock):
     extra = make_contact(email="extra@radio.example", name="Ed Extra")
     release_id = make_release(final=True)
-    response = client.post(f"/staff/releases/{release_id}/send", data=send_data(
-        lists=[list_id(app, "Health"), list_id(app, "Business")], emails="Extra@Radio.example\n\nboth@news.example",
-        send="y"))
+    response = send_through_confirmation(client, f"/staff/releases/{release_id}/send", send_data(
+        lists=[list_id(app, "Health"), list_id(app, "Business")], emails="Extra@Radio.example\n\nboth@news.example"))
     assert response.status_code == 302 and REPORT.search(response.headers["Location"])
     [distribution] = all_of(app, Distribution)
     assert distribution.created_by_id == manager and distribution.release_id == release_id
@@ -152,9 +165,9 @@ def test_send_now_writes_one_delivery_per_recipient_due_within_the_hour(app, cli
 
 def test_schedule_with_a_custom_stop_time(app, client, manager, make_release, audience, frozen_clock):
     release_id = make_release(final=True)
-    response = client.post(f"/staff/releases/{release_id}/send", data=send_data(
+    response = send_through_confirmation(client, f"/staff/releases/{release_id}/send", send_data(
         lists=[list_id(app, "Health")], when="later", send_date="2024-09-04", send_time="09:00",
-        stop_date="2024-09-04", stop_time="09:30", send="y"))
+        stop_date="2024-09-04", stop_time="09:30"))
     assert response.status_code == 302
     [distribution] = all_of(app, Distribution)
     at = datetime(2024, 9, 4, 8, 0, tzinfo=UTC)
@@ -169,8 +182,8 @@ def test_schedule_with_a_custom_stop_time(app, client, manager, make_release, au
 def test_scheduled_without_a_stop_time_stops_an_hour_after_it(app, client, manager, make_release, audience,
                                                               frozen_clock):
     release_id = make_release(final=True)
-    client.post(f"/staff/releases/{release_id}/send", data=send_data(
-        lists=[list_id(app, "Health")], when="later", send_date="2024-12-02", send_time="09:00", send="y"))
+    send_through_confirmation(client, f"/staff/releases/{release_id}/send", send_data(
+        lists=[list_id(app, "Health")], when="later", send_date="2024-12-02", send_time="09:00"))
     [distribution] = all_of(app, Distribution)
     assert distribution.scheduled_at == datetime(2024, 12, 2, 9, 0, tzinfo=UTC), "GMT in December"
     assert distribution.stop_after == datetime(2024, 12, 2, 10, 0, tzinfo=UTC)
@@ -215,17 +228,16 @@ def test_times_that_cannot_be_used_are_field_errors(app, client, manager, make_r
 def test_a_repeated_time_is_sent_once_its_zone_is_chosen(app, client, manager, make_release, audience, frozen_clock):
     release_id = make_release(final=True)
     frozen_clock.set(datetime(2025, 10, 20, 9, 0, tzinfo=UTC))
-    client.post(f"/staff/releases/{release_id}/send", data=send_data(
-        lists=[list_id(app, "Health")], when="later", send_date="2025-10-26", send_time="01:30", send_zone="GMT",
-        send="y"))
+    send_through_confirmation(client, f"/staff/releases/{release_id}/send", send_data(
+        lists=[list_id(app, "Health")], when="later", send_date="2025-10-26", send_time="01:30", send_zone="GMT"))
     [distribution] = all_of(app, Distribution)
     assert distribution.scheduled_at == datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
 
 
 def test_send_time_fields_are_ignored_when_sending_now(app, client, manager, make_release, audience, frozen_clock):
     release_id = make_release(final=True)
-    response = client.post(f"/staff/releases/{release_id}/send", data=send_data(
-        lists=[list_id(app, "Health")], when="now", send_date="nonsense", send_time="25:99", send="y"))
+    response = send_through_confirmation(client, f"/staff/releases/{release_id}/send", send_data(
+        lists=[list_id(app, "Health")], when="now", send_date="nonsense", send_time="25:99"))
     assert response.status_code == 302
     assert all_of(app, Distribution)[0].scheduled_at == NOW
 
@@ -255,12 +267,13 @@ def test_nobody_chosen_is_a_field_error(app, client, manager, make_release, make
 
 def test_the_same_form_sent_twice_makes_one_distribution(app, client, manager, make_release, audience, frozen_clock):
     release_id = make_release(final=True)
-    data = send_data(lists=[list_id(app, "Health"), list_id(app, "Business")], send="y")
-    first = client.post(f"/staff/releases/{release_id}/send", data=data)
-    second = client.post(f"/staff/releases/{release_id}/send", data=data)
+    data = send_data(lists=[list_id(app, "Health"), list_id(app, "Business")])
+    first = send_through_confirmation(client, f"/staff/releases/{release_id}/send", data)
+    second = client.post(f"/staff/releases/{release_id}/send", data=data | {"confirm": "y", "expected": "3"})
     frozen_clock.advance(minutes=5)
     # Back, another list ticked, and sent again: still the first distribution, not a second sending.
-    third = client.post(f"/staff/releases/{release_id}/send", data=data | {"lists": [list_id(app, "Health")]})
+    third = client.post(f"/staff/releases/{release_id}/send", data=data | {"lists": [list_id(app, "Health")],
+                                                                          "send": "y"})
     assert first.headers["Location"] == second.headers["Location"] == third.headers["Location"]
     assert len(all_of(app, Distribution)) == 1
     assert len(all_of(app, Delivery)) == 3
@@ -370,7 +383,7 @@ def test_report_counts_and_recipients(app, client, sent, frozen_clock):
     assert '<td data-count="sent">1</td>' in page and '<td data-count="failed">1</td>' in page
     assert '<td data-count="queued">1</td>' in page and '<td data-count="total">3</td>' in page
     assert "250 2.0.0 Ok: queued as 4B1C2" in page and "550 5.1.1 User unknown" in page
-    assert re.search(r"<td>250 2.0.0 Ok: queued as 4B1C2</td>\s*<td>2</td>", page), "early-access views"
+    assert re.search(r"<pre>250 2.0.0 Ok: queued as 4B1C2</pre></details></td>\s*<td>2</td>", page), "early-access views"
     failed = text_of(client.get(f"/staff/distributions/{sent}?status=failed"))
     assert "health@news.example" in failed and "both@news.example" not in failed
     assert "business@news.example" in text_of(client.get(f"/staff/distributions/{sent}?status=nonsense"))
@@ -387,8 +400,8 @@ def test_report_pages_through_recipients_a_hundred_at_a_time(app, client, manage
         db.session.commit()
         list_ = media_list.id
     release_id = make_release(final=True)
-    location = client.post(f"/staff/releases/{release_id}/send",
-                           data=send_data(lists=[list_], send="y")).headers["Location"]
+    location = send_through_confirmation(client, f"/staff/releases/{release_id}/send",
+                                         send_data(lists=[list_])).headers["Location"]
     first = client.get(location).data.decode()
     assert first.count("<br>reporter") == 100 and "Reporter 000" in first
     after = re.search(r'href="[^"]*after=(\d+)" rel="next"', first).group(1)
@@ -457,8 +470,8 @@ def test_retry_requeues_the_failed_ones(app, client, sent, frozen_clock):
 
 def test_revoke_early_access_for_everyone(app, client, manager, make_release, audience, frozen_clock):
     release_id = make_release(final=True, embargo_at=EMBARGO)
-    location = client.post(f"/staff/releases/{release_id}/send", data=send_data(
-        lists=[list_id(app, "Health")], send="y")).headers["Location"]
+    location = send_through_confirmation(client, f"/staff/releases/{release_id}/send", send_data(
+        lists=[list_id(app, "Health")])).headers["Location"]
     assert "Revoke early access for all recipients" in client.get(location).data.decode()
     client.post(f"{location}/revoke-access")
     assert {d.access_revoked_at for d in all_of(app, Delivery)} == {NOW}
@@ -564,7 +577,302 @@ def test_buttons_need_the_form_token(build_app, make_user, make_release, audienc
     data = send_data(lists=[list_id(app, "Health")], send="y")
     assert client.post(f"/staff/releases/{release_id}/send", data=data).status_code == 400
     assert client.post(f"/staff/releases/{release_id}/send", data=data | {"send": "", "test": "y"}).status_code == 400
-    location = client.post(f"/staff/releases/{release_id}/send", data=data | {"csrf_token": token}).headers["Location"]
+    location = send_through_confirmation(client, f"/staff/releases/{release_id}/send",
+                                         data | {"csrf_token": token}).headers["Location"]
     assert client.post(f"{location}/cancel").status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "queued")) == 2
+
+
+# --- Check and confirm ----------------------------------------------------------------------------------------
+
+SEND = "/staff/releases/{}/send"
+PDF = b"%PDF-1.7\n" + b"0" * 2000
+
+
+def add_pdf(app, release_id: int, filename: str = "report.pdf") -> None:
+    with app.app_context():
+        release = db.session.get(Release, release_id)
+        releases.add_attachment(db.session, release, directory=app.config["PRESS_UPLOAD_DIR"], filename=filename,
+                                data=PDF, max_bytes=10**6, by=None)
+        db.session.commit()
+
+
+def confirmation_of(client, release_id: int, data: dict):
+    response = client.post(SEND.format(release_id), data=data | {"send": "y"})
+    assert response.status_code == 200
+    return response, text_of(response)
+
+
+def test_the_form_leads_to_a_summary_that_queues_nothing(app, client, manager, make_release, audience, make_contact,
+                                                         frozen_clock):
+    make_contact(lists=["Health"], status="bounced", email="bounced@news.example")
+    release_id = make_release(final=True, embargo_at=EMBARGO)
+    add_pdf(app, release_id)
+    lists = [list_id(app, "Health"), list_id(app, "Business")]
+    _response, page = confirmation_of(client, release_id, send_data(lists=lists))
+    assert "<h1>Check before sending</h1>" in page
+    assert ('<dt>Subject line</dt><dd class="subject-line">EMBARGOED UNTIL 00:01 BST, Wednesday 4 September 2024: '
+            'Council opens new library</dd>') in page, "the subject as the email builder writes it"
+    assert "Wednesday 4 September 2024, 00:01 BST. Each journalist gets their own link" in page
+    assert "report.pdf (PDF, 2 KB): attached" in page
+    assert "<dt>Sending</dt><dd>Now, as soon as you press the button</dd>" in page
+    assert "Tuesday 3 September 2024, 12:00 BST: nothing goes after this" in page
+    assert "<dt>Lists</dt><dd>Business, Health</dd>" in page
+    assert '<dd id="recipient-count">3 journalists</dd>' in page
+    assert "<li>1 unsubscribed</li>" in page and "<li>1 bounced: their address no longer takes mail</li>" in page
+    assert "<li>1 on more than one list (or chosen twice), counted once: each gets one email</li>" in page
+    disclosure = page[page.index('<details class="recipients-disclosure">'):page.index("</details>")]
+    assert "<summary>Names and outlets of the 3 journalists</summary>" in disclosure
+    for name in ("Alex Both, Northshire Gazette", "Bo Business, Northshire Gazette", "Hana Health"):
+        assert name in disclosure
+    assert "gone@news.example" not in disclosure and "bounced@news.example" not in disclosure
+    options = re.findall(r'<option value="(\d+)">([^<]+)</option>', page)
+    assert [int(value) for value, _name in options] == [audience["both"], audience["business"], audience["health"]]
+    assert f'action="/staff/releases/{release_id}/send/preview" target="_blank"' in page
+    assert ">Send to 3 journalists</button>" in page and ">Change lists</button>" in page
+    assert '<input id="expected" name="expected" type="hidden" value="3">' in page
+    for list_ in lists:
+        assert f'<input type="hidden" name="lists" value="{list_}">' in page
+    assert '<input type="hidden" name="when" value="now">' in page
+    assert all_of(app, Distribution) == [] and all_of(app, Delivery) == [], "the summary sends nothing"
+    # Previewing as the second recipient shows their own copy.
+    preview = text_of(client.get(f"/staff/releases/{release_id}/send/preview?list={lists[0]}&list={lists[1]}"
+                                 f"&contact={audience['business']}"))
+    assert "The email as Bo Business will get it" in preview
+    assert "<dt>To</dt><dd>Bo Business <business@news.example></dd>" in preview
+    with app.app_context():
+        own = contacts.unsubscribe_token(db.session.get(Contact, audience["business"]))
+    assert own in preview, "their own unsubscribe link"
+
+
+def test_the_count_confirmed_is_the_number_queued(app, client, manager, make_release, audience, make_contact,
+                                                  frozen_clock):
+    release_id = make_release(final=True)
+    data = send_data(lists=[list_id(app, "Health"), list_id(app, "Business")], emails="health@news.example")
+    _response, page = confirmation_of(client, release_id, data)
+    assert '<dd id="recipient-count">3 journalists</dd>' in page
+    response = client.post(SEND.format(release_id), data=data | {"confirm": "y", "expected": "3"})
+    assert response.status_code == 302
+    [distribution] = all_of(app, Distribution)
+    assert distribution.recipients == 3 and len(all_of(app, Delivery)) == 3
+
+
+def test_a_change_since_the_summary_shows_it_again_and_sends_nothing(app, client, manager, make_release, audience,
+                                                                   make_contact, frozen_clock):
+    release_id = make_release(final=True)
+    data = send_data(lists=[list_id(app, "Health"), list_id(app, "Business")])
+    _response, page = confirmation_of(client, release_id, data)
+    assert ">Send to 3 journalists</button>" in page
+    make_contact(lists=["Health"], email="newcomer@news.example", name="Nia Newcomer")
+    response = client.post(SEND.format(release_id), data=data | {"confirm": "y", "expected": "3"})
+    page = text_of(response)
+    assert response.status_code == 200 and "The number of recipients has changed" in page
+    assert "When you checked, it was going to 3; it now goes to 4 journalists" in page
+    assert ">Send to 4 journalists</button>" in page and "Nia Newcomer" in page
+    assert all_of(app, Distribution) == [] and all_of(app, Delivery) == []
+    for tampered in ("", "abc", "-1", "²", "٣", "9" * 5000):
+        page = text_of(client.post(SEND.format(release_id), data=data | {"confirm": "y", "expected": tampered}))
+        assert "The number of recipients has changed" in page and "There is a problem" not in page
+    assert all_of(app, Distribution) == []
+    response = client.post(SEND.format(release_id), data=data | {"confirm": "y", "expected": "4"})
+    assert response.status_code == 302 and len(all_of(app, Delivery)) == 4
+
+
+def test_confirming_twice_queues_once(app, client, manager, make_release, audience, frozen_clock):
+    release_id = make_release(final=True)
+    data = send_data(lists=[list_id(app, "Health"), list_id(app, "Business")], confirm="y", expected="3")
+    first = client.post(SEND.format(release_id), data=data)
+    second = client.post(SEND.format(release_id), data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(all_of(app, Distribution)) == 1 and len(all_of(app, Delivery)) == 3
+
+
+def test_change_lists_goes_back_to_the_form_with_the_choices_kept(app, client, manager, make_release, audience,
+                                                                  frozen_clock):
+    release_id = make_release(final=True)
+    data = send_data(lists=[list_id(app, "Health")], emails="business@news.example", when="later",
+                     send_date="2024-09-04", send_time="09:00")
+    response = client.post(SEND.format(release_id), data=data | {"change": "y", "expected": "2"})
+    page = response.data.decode()
+    assert response.status_code == 200 and "<h1>Send to journalists</h1>" in page
+    assert "business@news.example</textarea>" in page and 'value="2024-09-04"' in page and 'value="09:00"' in page
+    assert page.count("checked") == 2, "the Health list and Schedule"
+    assert "There is a problem" not in page and 'value="key-' in page
+    assert all_of(app, Distribution) == []
+
+
+def test_a_scheduled_send_summary_names_its_times(app, client, manager, make_release, audience, frozen_clock):
+    release_id = make_release(final=True, embargo_at=EMBARGO)
+    data = send_data(lists=[list_id(app, "Health")], when="later", send_date="2024-09-04", send_time="09:00",
+                     stop_date="2024-09-04", stop_time="09:30")
+    _response, page = confirmation_of(client, release_id, data)
+    assert "<h1>Check before scheduling</h1>" in page
+    assert "<dt>Scheduled for</dt><dd>Wednesday 4 September 2024, 09:00 BST</dd>" in page
+    assert "<dt>Stop sending after</dt><dd>Wednesday 4 September 2024, 09:30 BST" in page
+    assert '<dd class="subject-line">Council opens new library</dd>' in page, "it goes after the embargo lifts"
+    assert "It lifts before this goes, so the email goes without embargo wording." in page
+    assert ">Schedule for 2 journalists</button>" in page
+    response = client.post(SEND.format(release_id), data=data | {"confirm": "y", "expected": "2"})
+    assert response.status_code == 302
+    assert all_of(app, Distribution)[0].scheduled_at == datetime(2024, 9, 4, 8, 0, tzinfo=UTC)
+
+
+def test_files_over_the_limit_are_shown_as_linked(app, client, manager, make_release, audience, frozen_clock):
+    release_id = make_release(final=True)
+    add_pdf(app, release_id)
+    app.config["PRESS_EMAIL_ATTACHMENT_LIMIT"] = 1000
+    _response, page = confirmation_of(client, release_id, send_data(lists=[list_id(app, "Health")]))
+    assert "report.pdf (PDF, 2 KB): linked" in page and "too big to attach, so the email links to them" in page
+
+
+def test_choices_that_no_longer_work_go_back_to_the_form(app, client, manager, make_release, audience, frozen_clock):
+    release_id = make_release(final=True)
+    data = send_data(lists=[list_id(app, "Health")], when="later", send_date="2024-09-03", send_time="11:30")
+    confirmation_of(client, release_id, data)
+    frozen_clock.advance(hours=1)
+    page = client.post(SEND.format(release_id), data=data | {"confirm": "y", "expected": "2"}).data.decode()
+    assert "There is a problem" in page and "That time has passed" in page and 'value="11:30"' in page
+    assert all_of(app, Distribution) == []
+
+
+def test_confirming_needs_the_form_token(build_app, make_user, make_release, audience):
+    app = build_app(WTF_CSRF_ENABLED=True)
+    make_user("manager", email="boss@council.example")
+    client = app.test_client()
+    login = client.get("/staff/login").data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    client.post("/staff/login", data={"email": "boss@council.example", "password": "correct horse battery staple",
+                                      "csrf_token": token})
+    release_id = make_release(final=True)
+    page = client.get(SEND.format(release_id)).data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = send_data(lists=[list_id(app, "Health")], csrf_token=token)
+    summary = client.post(SEND.format(release_id), data=data | {"send": "y"}).data.decode()
+    assert 'name="csrf_token" type="hidden"' in summary
+    confirm = data | {"confirm": "y", "expected": "2"}
+    assert client.post(SEND.format(release_id), data=confirm | {"csrf_token": ""}).status_code == 400
+    assert client.post(SEND.format(release_id), data=confirm).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Delivery)) == 2
+
+
+@pytest.mark.parametrize(("sender", "warned"), [
+    ("press-office@localhost", True), ("Press <press@council.localhost>", True), ("press@mac-mini.local", True),
+    ("Press Office <press@northshire.gov.uk>", False),
+])
+def test_a_local_from_address_is_flagged_on_the_send_pages(app, client, auth, make_user, make_release, audience,
+                                                           sender, warned):
+    app.config["MAIL_DEFAULT_SENDER"] = sender
+    release_id = make_release(final=True)
+    make_user("admin", email="admin@council.example")
+    make_user("manager", email="boss@council.example")
+    for who, advice in (("admin@council.example", "Change the <code>MAIL_DEFAULT_SENDER</code> setting"),
+                        ("boss@council.example", "Ask an administrator to change the <code>MAIL_DEFAULT_SENDER</code>")):
+        auth.login(who)
+        pages = [text_of(client.get(SEND.format(release_id))),
+                 confirmation_of(client, release_id, send_data(lists=[list_id(app, "Health")]))[1]]
+        for page in pages:
+            assert ("journalists’ mail servers will probably refuse" in page) is warned
+            assert (advice in html.unescape(page)) is warned
+        auth.logout()
+
+
+def test_the_preview_keeps_technical_headers_behind_a_disclosure(app, client, manager, make_release, audience):
+    release_id = make_release(final=True)
+    page = text_of(client.get(f"/staff/releases/{release_id}/send/preview?contact={audience['health']}"))
+    visible, technical = page.split('<details class="technical-headers">')
+    assert "<dt>From</dt>" in visible and "<dt>Subject</dt>" in visible
+    assert "List-Unsubscribe" not in visible
+    assert "<summary>Technical details (the headers mail servers read)</summary>" in technical
+    assert "<dt>List-Unsubscribe</dt>" in technical.split("</details>")[0]
+
+
+# --- Plain words on the delivery report -----------------------------------------------------------------------
+
+def test_the_report_says_what_happened_in_plain_words(app, client, sent, frozen_clock):
+    set_delivery(app, "both@news.example", status=DeliveryStatus.SENT, attempts=1, sent_at=NOW, smtp_code=250,
+                 smtp_response="2.0.0 Ok: queued as 4B1C2")
+    set_delivery(app, "health@news.example", status=DeliveryStatus.FAILED, attempts=1, smtp_code=550,
+                 smtp_response="5.1.1 <health@news.example>: Recipient address rejected: User unknown")
+    set_delivery(app, "business@news.example", status=DeliveryStatus.QUEUED, attempts=1, smtp_code=451,
+                 smtp_response="4.7.1 Try again later", next_attempt_at=NOW + timedelta(minutes=5))
+    page = text_of(client.get(f"/staff/distributions/{sent}"))
+    assert "<th scope=\"col\">What happened</th>" in page
+    assert "Delivered to the mail server at 11:00 BST" in page
+    assert "Refused by the recipient’s server: mailbox unknown" in page
+    assert "Will retry at 11:05 BST: refused by the server’s policy, often a spam filter" in page
+    assert ("<details class=\"server-answer\"><summary>Server’s answer</summary><pre>550 5.1.1 "
+            "<health@news.example>: Recipient address rejected: User unknown</pre></details>") in page
+
+
+@pytest.mark.parametrize(("values", "said"), [
+    ({"status": "sent", "sent_at": NOW}, "Delivered to the mail server at 11:00 BST"),
+    ({"status": "sent", "sent_at": NOW - timedelta(days=1)},
+     "Delivered to the mail server at 11:00 BST on Monday 2 September 2024"),
+    ({"status": "queued", "attempts": 2, "next_attempt_at": NOW + timedelta(hours=3, minutes=5)},
+     "Will retry at 14:05 BST"),
+    ({"status": "queued", "next_attempt_at": NOW + timedelta(days=1)},
+     "Waiting to go at 11:00 BST on Wednesday 4 September 2024"),
+    ({"status": "queued", "next_attempt_at": NOW}, "Waiting to go"),
+    ({"status": "sending"}, "Being sent now"),
+    ({"status": "failed", "smtp_code": 550, "smtp_response": "5.1.1 User unknown"},
+     "Refused by the recipient’s server: mailbox unknown"),
+    ({"status": "failed", "smtp_code": 552, "smtp_response": "5.2.2 Over quota"},
+     "Refused by the recipient’s server: the mailbox is full"),
+    ({"status": "failed", "smtp_code": 554, "smtp_response": "5.7.1 Message rejected as spam"},
+     "Refused by the recipient’s server: refused by the server’s policy, often a spam filter or a blocked sender"),
+    ({"status": "failed", "smtp_code": 550, "smtp_response": "Mailbox not found"},
+     "Refused by the recipient’s server: mailbox unavailable"),
+    ({"status": "failed", "smtp_code": 599, "smtp_response": "Odd"}, "Refused by the recipient’s server: "),
+    ({"status": "failed", "attempts": 4, "smtp_code": 421, "smtp_response": "4.3.2 Shutting down"},
+     "Not delivered: the recipient’s server kept putting it off until the time to stop sending"),
+    ({"status": "failed", "attempts": 3, "smtp_response": "Connection refused"},
+     "Not delivered: the mail server could not be reached before the time to stop sending"),
+    ({"status": "failed", "smtp_response": "The message could not be built: boom"},
+     "Not sent: the email could not be put together"),
+    ({"status": "suppressed", "smtp_response": "The recipient unsubscribed or bounced."},
+     "Not sent: they unsubscribed or their address bounced before it went"),
+    ({"status": "cancelled", "smtp_response": "Cancelled before it was sent."},
+     "Not sent: the sending was cancelled before it went"),
+    ({"status": "cancelled", "smtp_response": "Not sent: the release was withdrawn."},
+     "Not sent: the release was withdrawn"),
+    ({"status": "missed", "smtp_response": "Not sent: the time to stop sending had passed."},
+     "Not sent: the time to stop sending passed before it could go"),
+])
+def test_each_state_in_plain_words(values, said):
+    delivery = Delivery(**({"attempts": 0, "smtp_code": None, "smtp_response": "", "next_attempt_at": NOW} | values))
+    assert wording.delivery_outcome(delivery, NOW).startswith(said)
+
+
+def test_the_from_address_check():
+    assert summary.local_sender("press-office@localhost") == "press-office@localhost"
+    assert summary.local_sender("Press <press@box.LOCAL>") == "press@box.LOCAL"
+    assert summary.local_sender("press") == "press"
+    assert summary.local_sender("press@localhost.example.org") is None
+    assert summary.local_sender("Press Office <press@northshire.gov.uk>") is None
+    assert summary.uk_day_time(datetime(2026, 12, 3, 10, 0, tzinfo=UTC)) == "Thursday 3 December 2026, 10:00 GMT"
+    assert summary.uk_day_time(datetime(2026, 7, 3, 10, 0, tzinfo=UTC)) == "Friday 3 July 2026, 11:00 BST"
+
+
+def test_caught_mail_keeps_technical_headers_behind_a_disclosure(build_app, tmp_path, make_user, make_release,
+                                                                 audience):
+    with MailCatcher(str(tmp_path / "mail"), port=0) as catcher:
+        app = build_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=catcher.port, PRESS_SEND_RATE_PER_MINUTE=0,
+                        PRESS_MAIL_CATCHER_DIR=str(tmp_path / "mail"))
+        make_user("manager", email="boss@council.example")
+        client = app.test_client()
+        client.post("/staff/login", data={"email": "boss@council.example",
+                                          "password": "correct horse battery staple"})
+        release_id = make_release(final=True)
+        send_through_confirmation(client, SEND.format(release_id), send_data(lists=[list_id(app, "Health")]))
+        assert Worker(app).run(once=True) == 2
+        listing = client.get("/staff/mail/").data.decode()
+        message_id = re.search(r'href="/staff/mail/([^"/]+)"', listing).group(1)
+        page = text_of(client.get(f"/staff/mail/{message_id}"))
+    visible, technical = page.split('<details class="technical-headers">')
+    assert "<dt>From</dt>" in visible and "<dt>To</dt>" in visible
+    assert "Message-ID" not in visible and "List-Unsubscribe" not in visible
+    technical = technical.split("</details>")[0]
+    assert "<dt>Message-ID</dt>" in technical and "<dt>List-Unsubscribe</dt>" in technical

@@ -49,6 +49,11 @@ def release_subject(release: Release, now: datetime) -> str:
     return f"{line}: {release.headline}" if line else release.headline
 
 
+def files_attached(release: Release) -> bool:
+    """Whether the release's files go attached to the email (up to the size limit) or as links to them."""
+    return sum(a.size for a in release.attachments) <= current_app.config["PRESS_EMAIL_ATTACHMENT_LIMIT"]
+
+
 @lru_cache(maxsize=64)
 def _file_bytes(path: str, size: int) -> bytes:  # noqa: ARG001 - in the key: a replaced file is read again
     with open(path, "rb") as handle:
@@ -61,7 +66,7 @@ def release_message(
 ) -> EmailMessage:
     """The email of a release to one recipient: text and HTML, attachments up to the limit and links above it."""
     config = current_app.config
-    attach = sum(a.size for a in release.attachments) <= config["PRESS_EMAIL_ATTACHMENT_LIMIT"]
+    attach = files_attached(release)
     public_url = absolute_url("newsroom.release", slug=release.slug)
     embargo = embargo_line(release, now)
     links = []

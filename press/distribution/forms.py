@@ -11,6 +11,8 @@ from press import clock
 from press.forms import BaseForm, CheckboxesField, needs_zone, uk_moment, zone_field
 
 MAX_TYPED_ADDRESSES = 1000
+# The fields a manager fills in; the confirmation page sends them back unchanged.
+CHOICES = ("lists", "emails", "when", "send_date", "send_time", "send_zone", "stop_date", "stop_time", "stop_zone")
 
 
 class SendForm(BaseForm):
@@ -39,8 +41,13 @@ class SendForm(BaseForm):
         Length(max=64), Regexp(r"^[A-Za-z0-9_-]+$", message="The form's one-time key is not valid: reload the page."),
     ])
     check = SubmitField("Check who will receive it")
-    send = SubmitField("Send the release")
+    # Goes to the confirmation page, which queues nothing; only its own button sends.
+    send = SubmitField("Continue to check and send")
     test = SubmitField("Send me a test")
+    # The confirmation page's buttons, and the number of recipients it showed (recounted before anything goes).
+    confirm = SubmitField("Send")
+    change = SubmitField("Change lists")
+    expected = HiddenField()
 
     send_at: datetime | None = None
     stop_at: datetime | None = None
@@ -49,6 +56,10 @@ class SendForm(BaseForm):
         """The addresses typed, lower-case and each once, in the order they were typed."""
         typed = re.split(r"[\s,;]+", (self.emails.data or "").lower())
         return list(dict.fromkeys(address.strip("<>") for address in typed if address.strip("<>")))
+
+    def choices_made(self) -> list[tuple[str, str]]:
+        """Each choice as it was sent, to carry through the confirmation page as hidden fields and back."""
+        return [(self[name].name, value) for name in CHOICES for value in (self[name].raw_data or [])]
 
     def needs_zone(self, prefix: str) -> bool:
         return needs_zone(self, prefix)

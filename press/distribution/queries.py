@@ -27,6 +27,11 @@ def contact_ids_by_email(session: Session, addresses: Sequence[str]) -> dict[str
     return dict(session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(addresses))).all())
 
 
+def list_names(session: Session, list_ids: Sequence[int]) -> list[str]:
+    """The names of these lists, in name order."""
+    return list(session.scalars(select(MediaList.name).where(MediaList.id.in_(list_ids or [-1])).order_by(MediaList.name)))
+
+
 def distribution_with_key(session: Session, request_key: str) -> Distribution | None:
     """The distribution a send form with this one-time key made, if any."""
     return session.scalar(select(Distribution).where(Distribution.request_key == request_key))

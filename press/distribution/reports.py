@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
 from press.audit import audit
-from press.distribution import access, queries, services
+from press.distribution import access, queries, services, wording
 from press.distribution.blueprints import staff as bp
 from press.distribution.models import Distribution
 from press.extensions import db
@@ -92,6 +92,7 @@ def report(distribution_id: int):
         total=sum(counts.values()), state=services.state(distribution, counts, clock.now()), rows=rows[:PER_PAGE],
         next_after=rows[PER_PAGE - 1][0].id if len(rows) > PER_PAGE else None, first_page=after is None,
         status=status, labels=STATUS_LABELS, action=ActionForm(), now=clock.now(),
+        outcome=wording.delivery_outcome, server_answer=wording.server_answer,
     )
 
 

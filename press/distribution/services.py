@@ -29,10 +29,21 @@ class DistributionError(ValueError):
         self.field = field
 
 
+class AudienceChangedError(Exception):
+    """The chosen lists no longer reach the number of people the manager confirmed."""
+
+    def __init__(self, recipients: int) -> None:
+        super().__init__(f"The chosen lists now reach {recipients:,} people.")
+        self.recipients = recipients
+
+
 @dataclass(frozen=True)
 class Audience:
     recipients: int  # distinct contacts who will get it
     left_out: int  # chosen, but unsubscribed or bounced
+    unsubscribed: int = 0
+    bounced: int = 0
+    counted_once: int = 0  # recipients chosen more than once (on two lists, or typed and on a list)
 
 
 def chosen_contacts(list_ids: list[int], contact_ids: list[int]):
@@ -53,14 +64,41 @@ def audience(session: Session, list_ids: list[int], contact_ids: list[int]) -> A
     ).all()
     counts = {str(status): n for status, n in rows}
     active = counts.pop(ContactStatus.ACTIVE.value, 0)
-    return Audience(active, sum(counts.values()))
+    return Audience(active, sum(counts.values()), unsubscribed=counts.get(ContactStatus.UNSUBSCRIBED.value, 0),
+                    bounced=counts.get(ContactStatus.BOUNCED.value, 0),
+                    counted_once=counted_once(session, list_ids, contact_ids) if active else 0)
+
+
+def receives(list_ids: list[int], contact_ids: list[int]):
+    """The contacts a distribution writes a delivery for: chosen, active and with an address (as queued)."""
+    return and_(chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE,
+                Contact.email.is_not(None))
+
+
+def counted_once(session: Session, list_ids: list[int], contact_ids: list[int]) -> int:
+    """How many recipients were chosen more than once, on two lists or typed as well, and get it once all the same."""
+    chosen = (select(contact_lists.c.contact_id.label("contact_id")).where(contact_lists.c.list_id.in_(list_ids or [-1]))
+              .union_all(select(Contact.id).where(Contact.id.in_(contact_ids or [-1]))).subquery())
+    repeated = select(chosen.c.contact_id).group_by(chosen.c.contact_id).having(func.count() > 1)
+    return session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids),
+                                                               Contact.id.in_(repeated))) or 0
+
+
+def recipient_rows(session: Session, list_ids: list[int], contact_ids: list[int], limit: int) -> list[Contact]:
+    """The first recipients by name, each once: who the confirmation page names and offers to preview as."""
+    return list(session.scalars(select(Contact).where(receives(list_ids, contact_ids))
+                                .order_by(Contact.name, Contact.id).limit(limit)))
 
 
 def create_distribution(
     session: Session, release: Release, *, list_ids: list[int], contact_ids: list[int], at: datetime | None,
-    stop_after: datetime | None, request_key: str, by: User | None,
+    stop_after: datetime | None, request_key: str, by: User | None, expected: int | None = None,
 ) -> Distribution:
-    """Write the distribution and one delivery per recipient in this transaction; the web request sends nothing."""
+    """Write the distribution and one delivery per recipient in this transaction; the web request sends nothing.
+
+    With ``expected`` (the number the manager confirmed), a different number of recipients raises
+    AudienceChangedError and the caller rolls back: nobody is sent to a number they did not see.
+    """
     existing = queries.distribution_with_key(session, request_key)
     if existing is not None:
         return existing
@@ -72,6 +110,8 @@ def create_distribution(
     if stop_after <= scheduled_at:
         raise DistributionError("The time to stop sending must be after the time to send.", "stop_after")
     chosen = audience(session, list_ids, contact_ids)
+    if expected is not None and chosen.recipients != expected:
+        raise AudienceChangedError(chosen.recipients)
     if chosen.recipients == 0:
         raise DistributionError("Nobody would receive it: choose lists or contacts who can be sent releases.", "lists")
     names = list(session.scalars(select(MediaList.name).where(MediaList.id.in_(list_ids or [-1])).order_by(MediaList.name)))
@@ -96,10 +136,11 @@ def create_distribution(
                 literal({}, JSON), literal(DeliveryStatus.QUEUED.value, String), literal(0, Integer),
                 literal(scheduled_at, UTCDateTime), literal(stop_after, UTCDateTime), literal("", String),
                 literal("", String), literal("", String), literal(now, UTCDateTime), random_hex(),
-            ).where(chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE,
-                    Contact.email.is_not(None)),
+            ).where(receives(list_ids, contact_ids)),
         ).execution_options(preserve_rowcount=True)
     )
+    if expected is not None and inserted.rowcount != expected:
+        raise AudienceChangedError(inserted.rowcount)
     # The rows written are the truth, should a contact have changed since the count.
     distribution.recipients = inserted.rowcount
     session.flush()

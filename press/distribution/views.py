@@ -11,7 +11,7 @@ from press import clock, uktime
 from press.accounts.access import editor_required, staff_required
 from press.contacts.models import Contact
 from press.contacts.services import unsubscribe_token
-from press.distribution import queries, services
+from press.distribution import queries, services, summary
 from press.distribution.emails import EARLY_ACCESS, RELEASE_TEST, SAMPLE_ACCESS, embargo_line, release_to
 from press.distribution.forms import SendForm
 from press.distribution.models import Distribution
@@ -24,9 +24,12 @@ from press.releases.models import Release, Status
 from press.distribution.blueprints import staff as bp
 
 
+NOBODY = "Nobody would receive it: choose lists or contacts who can be sent releases."
 # Where a service's refusal is shown on the send form.
 ERROR_FIELDS = {"stop_after": "stop_time", "at": "send_time"}
-PREVIEW_HEADERS = ("From", "To", "Reply-To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post")
+PREVIEW_HEADERS = ("From", "To", "Reply-To", "Subject")
+# Shown behind a disclosure: what mail servers read, not what a journalist sees.
+TECHNICAL_HEADERS = ("Message-ID", "Date", "List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 def get_release(release_id: int) -> Release:
@@ -63,7 +66,24 @@ def send_page(release: Release, form: SendForm, chosen: services.Audience | None
     return render_template(
         "distribution/send.html", release=release, form=form, chosen=chosen, now=now,
         embargo=embargo_line(release, now), default_stop=(form.send_at or now) + services.DEFAULT_STOP_AFTER,
+        local_sender=summary.sender_warning(),
     )
+
+
+def confirm_page(release: Release, form: SendForm, contact_ids: list[int], *, changed: bool = False,
+                 changed_from: int | None = None) -> str:
+    """The check-and-confirm page: the email, the times and the recipients as they stand, and one button to send."""
+    list_ids = form.lists.data or []
+    found = summary.send_summary(db.session, release, list_ids=list_ids, contact_ids=contact_ids,
+                                 list_names=queries.list_names(db.session, list_ids), at=form.send_at,
+                                 stop_after=form.stop_at, now=clock.now())
+    if found.audience.recipients == 0:
+        form.lists.errors.append(NOBODY)
+        return send_page(release, form)
+    form.expected.data = str(found.audience.recipients)
+    return render_template("distribution/confirm.html", release=release, form=form, summary=found,
+                           changed=changed, changed_from=changed_from, local_sender=summary.sender_warning(),
+                           preview_lists=list_ids, now=clock.now())
 
 
 def sent_message(distribution: Distribution) -> str:
@@ -85,6 +105,12 @@ def made_with_key(key: str | None) -> Distribution | None:
     return queries.distribution_with_key(db.session, key[:64]) if key else None
 
 
+def confirmed_count(form: SendForm) -> int | None:
+    """The number of recipients the confirmation page showed; None if the page sent back anything else."""
+    value = form.expected.data or ""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
 @bp.route("/releases/<int:release_id>/send", methods=["GET", "POST"])
 @editor_required
 def send(release_id: int):
@@ -95,24 +121,41 @@ def send(release_id: int):
     form = send_form(data={"request_key": secrets.token_urlsafe(24)} if request.method == "GET" else None)
     if form.is_submitted() and form.test.data:
         return send_test(release, form)
-    if form.send.data and (made := made_with_key(form.request_key.data)) is not None:
+    if form.is_submitted() and form.change.data:
+        # Back from the confirmation page to the form, with every choice as it was.
+        return send_page(release, form)
+    if (form.send.data or form.confirm.data) and (made := made_with_key(form.request_key.data)) is not None:
         # The same form sent twice (a double click, or Back and send again): show the first.
         return redirect(url_for("distribution.report", distribution_id=made.id))
     if form.validate_on_submit() and (contact_ids := typed_contacts(form)) is not None:
-        if not form.send.data:
+        if not (form.send.data or form.confirm.data):
             return send_page(release, form, services.audience(db.session, form.lists.data, contact_ids))
-        try:
-            distribution = services.create_distribution(
-                db.session, release, list_ids=form.lists.data, contact_ids=contact_ids, at=form.send_at,
-                stop_after=form.stop_at, request_key=form.request_key.data, by=current_user,
-            )
-        except services.DistributionError as error:
-            form[ERROR_FIELDS.get(error.field or "", "lists")].errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(sent_message(distribution))
-            return redirect(url_for("distribution.report", distribution_id=distribution.id))
+        if not form.confirm.data:
+            return confirm_page(release, form, contact_ids)
+        return send_confirmed(release, form, contact_ids)
     return send_page(release, form)
+
+
+def send_confirmed(release: Release, form: SendForm, contact_ids: list[int]):
+    """Queue the distribution the manager confirmed, unless the number of recipients has changed since."""
+    expected = confirmed_count(form)
+    try:
+        if expected is None:
+            raise services.AudienceChangedError(services.audience(db.session, form.lists.data, contact_ids).recipients)
+        distribution = services.create_distribution(
+            db.session, release, list_ids=form.lists.data, contact_ids=contact_ids, at=form.send_at,
+            stop_after=form.stop_at, request_key=form.request_key.data, by=current_user, expected=expected,
+        )
+    except services.AudienceChangedError:
+        db.session.rollback()
+        return confirm_page(release, form, contact_ids, changed=True, changed_from=expected)
+    except services.DistributionError as error:
+        db.session.rollback()
+        form[ERROR_FIELDS.get(error.field or "", "lists")].errors.append(str(error))
+        return send_page(release, form)
+    db.session.commit()
+    flash(sent_message(distribution))
+    return redirect(url_for("distribution.report", distribution_id=distribution.id))
 
 
 # --- Preview --------------------------------------------------------------------------------------------------
@@ -157,7 +200,8 @@ def preview(release_id: int):
     text, html, attachments = message_parts(message)
     return render_template(
         "distribution/preview.html", release=release, contact=contact, message=message, text=text,
-        has_html=html is not None, attachments=attachments, header_names=PREVIEW_HEADERS, lists=preview_lists(),
+        has_html=html is not None, attachments=attachments, header_names=PREVIEW_HEADERS,
+        technical_names=TECHNICAL_HEADERS, lists=preview_lists(),
     )
 
 

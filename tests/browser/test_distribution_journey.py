@@ -158,7 +158,8 @@ def test_manager_sends_an_embargoed_release_follows_it_and_retries_the_failure(
     expect(page.get_by_role("checkbox", name=re.compile("^Local papers")), "the choice survives a test").to_be_checked()
     assert mail_server.messages == [], "nothing goes until the worker runs"
 
-    page.get_by_role("button", name="Send the release").click()
+    page.get_by_role("button", name="Continue to check and send").click()
+    page.get_by_role("button", name="Send to 5 journalists").click()
     expect(page).to_have_url(re.compile(r"/staff/distributions/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Delivery report")
     expect(page.get_by_role("status").filter(has_text="has started")).to_have_text(
@@ -239,7 +240,7 @@ def test_send_preview_and_report_pages_are_accessible(
     axe(page)
 
     page.get_by_role("radio", name="Schedule").check()
-    page.get_by_role("button", name="Send the release").click()
+    page.get_by_role("button", name="Continue to check and send").click()
     summary = page.get_by_role("alert")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_text(["Enter the date and time to send it, or choose Send now."])
@@ -261,7 +262,8 @@ def test_send_preview_and_report_pages_are_accessible(
 
     open_send_page(page, newsroom)
     tick_both_lists(page)
-    page.get_by_role("button", name="Send the release").click()
+    page.get_by_role("button", name="Continue to check and send").click()
+    page.get_by_role("button", name="Send to 5 journalists").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delivery report")
     expect(progress_line(page)).to_have_text("0 of 5 sent.")
     axe(page)
