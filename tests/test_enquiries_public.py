@@ -344,3 +344,65 @@ def test_timeline_entries_cannot_be_edited_or_deleted(app, office, make_enquiry)
         db.session.delete(db.session.scalar(select(EnquiryEvent).limit(1)))
         with pytest.raises(TimelineEditError):
             db.session.flush()
+
+
+# --- Asking only what applies -----------------------------------------------------------------------------------
+
+def test_the_release_the_journalist_came_from_fills_in_the_subject(client, office):
+    page = client.get("/enquiries/new", query_string={"release": office["public"]}).data.decode()
+    assert re.search(r'<input[^>]*id="subject"[^>]*value="Library opens"', page)
+    assert re.search(rf'<option selected value="{re.escape(office["public"])}">Library opens', page)
+
+
+@pytest.mark.parametrize("release", ["embargoed", "unknown", "empty"])
+def test_no_subject_is_filled_in_from_a_release_the_public_cannot_see(client, office, release):
+    reference = {"embargoed": office["embargoed"], "unknown": "NCC 1999/00-99", "empty": ""}[release]
+    page = client.get("/enquiries/new", query_string={"release": reference}).data.decode()
+    assert re.search(r'<input[^>]*id="subject"[^>]*value=""', page) or 'value="' not in re.search(
+        r'<input[^>]*id="subject"[^>]*>', page).group(0)
+    assert "Secret budget" not in page
+
+
+def test_a_typed_subject_is_kept_over_the_releases_headline(client, office):
+    data = answers(release=office["public"], subject="Parking at the library", name="")
+    page = client.post("/enquiries/new", data=data).data.decode()
+    assert 'value="Parking at the library"' in page
+
+
+def test_the_interview_questions_are_one_group_the_script_can_hide(client, office):
+    page = client.get("/enquiries/new").data.decode()
+    assert '<script src="/static/js/enquiry-form.js" defer></script>' in page
+    opening = re.search(r'<fieldset class="interview-fields"[^>]*>', page)
+    assert opening and "hidden" not in opening.group(0), "shown without script"
+    group = page[opening.end():page.index('class="honeypot"')]
+    for name in ("interviewee", "interview_format", "interview_mode", "proposed_date", "proposed_time", "proposed_place"):
+        assert f'name="{name}"' in group, name
+    assert 'name="deadline_date"' not in group and 'name="subject"' not in group
+
+
+def test_answers_left_in_the_interview_questions_do_not_hold_up_another_kind(app, client, office):
+    data = answers(kind="comment", interviewee="x" * 500, proposed_time="09:00", proposed_date="not a date",
+                   interview_format="nonsense")
+    assert client.post("/enquiries/new", data=data).status_code == 303
+    [enquiry] = enquiries(app)
+    assert (enquiry.interviewee, enquiry.interview_format, enquiry.proposed_at) == ("", "", None)
+
+
+def test_an_interview_request_still_checks_its_questions(app, client, office):
+    data = answers(kind="interview", interviewee="The leader", interview_format="radio", proposed_time="09:00")
+    page = client.post("/enquiries/new", data=data).data.decode()
+    assert "Enter the proposed date as well as the time." in page and 'href="#proposed_date"' in page
+    assert enquiries(app) == []
+
+
+def test_each_field_shows_its_error_once_in_one_style(client, office):
+    page = client.post("/enquiries/new", data=answers(deadline_date="", deadline_time="", name="")).data.decode()
+    deadline = re.search(r'<div class="field field-error">\s*<fieldset>\s*<legend class="label">Deadline</legend>(.*?)'
+                         r'</fieldset>', page, re.S)
+    assert deadline, "the date and time share one error bar"
+    assert "field-error" not in deadline.group(1), "no second bar inside it"
+    assert deadline.group(1).count('class="error-message"') == 2
+    assert page.count("Enter the date of your deadline.") == 2, "once in the summary, once at the field"
+    described = " ".join(re.findall(r'aria-describedby="([^"]+)"', page)).split()
+    assert len(described) == len(set(described)), "no message is read out twice"
+    assert page.count('id="name-error"') == 1 and page.count('aria-describedby="name-error"') == 1

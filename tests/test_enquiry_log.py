@@ -377,3 +377,43 @@ def test_open_enquiries_are_asked_for_as_the_partial_index_states_them(app):
         query = select(Enquiry.id).where(*queries.conditions(queries.LogFilters(), NOW))
         sql = str(query.compile(db.engine, compile_kwargs={"render_postcompile": True}))
     assert "status IN ('new', 'in_progress')" in sql
+
+
+# --- The log on a phone: cards, and the filters folded away ---------------------------------------------------
+
+def filter_disclosure(page: str) -> str:
+    """The opening tag of the details element that holds the filters."""
+    found = re.search(r'<details class="filter-disclosure"[^>]*>\s*<summary>Filter enquiries</summary>', page)
+    assert found, "the filters are behind a 'Filter enquiries' disclosure"
+    return found.group(0)
+
+
+def test_the_filters_are_folded_until_one_is_in_use(client, manager, office):
+    assert " open" not in filter_disclosure(client.get(LOG).get_data(as_text=True))
+    assert " open" not in filter_disclosure(client.get(LOG + "?sort=received").get_data(as_text=True)), \
+        "the order is not a filter"
+    for query in ("?q=bins", "?status=any", "?due=overdue", "?assignee=me", "?outlet=Echo"):
+        page = client.get(LOG + query).get_data(as_text=True)
+        assert " open" in filter_disclosure(page), query
+
+
+def test_a_filter_that_needs_putting_right_is_shown_open(client, manager, office):
+    page = client.get(LOG + "?received_from=31/2/2024").get_data(as_text=True)
+    assert "There is a problem" in page and 'href="#received_from"' in page
+    assert " open" in filter_disclosure(page)
+
+
+def test_each_cell_says_what_it_is_for_the_card_layout(client, manager, office):
+    page = client.get(LOG).get_data(as_text=True)
+    row = re.search(rf'<tr[^>]*>\s*<td><a href="/staff/enquiries/{office["soon"]}">(.*?)</tr>', page, re.S).group(1)
+    for name, label in (("journalist", "Journalist"), ("deadline", "Deadline"), ("status", "Status"),
+                        ("kind", "Type"), ("assignee", "Assigned to"), ("received", "Received")):
+        assert re.search(rf'<td class="cell-{name}"><span class="cell-label" aria-hidden="true">{label}</span>', row), name
+    assert "<th scope=\"col\">Deadline</th>" in page, "screen readers still have the column headings"
+
+
+def test_the_log_names_its_part_and_leaves_the_dashboard_to_the_navigation(client, manager, office):
+    page = client.get(LOG).get_data(as_text=True)
+    assert '<p class="staff-part"><span class="visually-hidden">You are in: </span>Enquiries</p>' in page
+    assert page.count('href="/staff/enquiries/dashboard"') == 1
+    assert 'aria-current="page" href="/staff/enquiries/"' in page

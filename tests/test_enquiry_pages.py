@@ -502,3 +502,59 @@ def test_hostile_input_never_causes_a_server_error(client, signed_in, enquiry_id
         "proposed_date": value, "proposed_time": value, "interview_format": value, "interview_mode": value})
     assert response.status_code < 500
     assert client.get("/staff/enquiries/new", query_string={"release": value}).status_code < 500
+
+
+# --- The staff area's header, navigation and footer ------------------------------------------------------------
+
+def staff_nav(page: str) -> str:
+    return re.search(r'<nav aria-label="Staff" class="staff-nav">(.*?)</nav>', page, re.S).group(1)
+
+
+def test_the_navigation_is_grouped_by_job_and_marks_the_current_page(client, signed_in, enquiry_id):
+    nav = staff_nav(client.get("/staff/enquiries/dashboard").data.decode())
+    assert "<summary" in nav and ">Menu</summary>" in nav
+    for label in ("Releases", "Contacts and lists", "Enquiries and dashboard"):
+        assert f'<span class="staff-nav-label" id="staff-nav-{label.split()[0].lower()}">{label}</span>' in nav
+    assert '<a class="staff-nav-label" href="/staff/distributions">Distributions</a>' in nav
+    assert re.findall(r'aria-current="(\w+)" href="([^"]+)"', nav) == [("page", "/staff/enquiries/dashboard")]
+    nav = staff_nav(client.get(f"/staff/enquiries/{enquiry_id}").data.decode())
+    assert re.findall(r'aria-current="(\w+)" href="([^"]+)"', nav) == [("true", "/staff/enquiries/")]
+    nav = staff_nav(client.get("/staff/contacts/lists").data.decode())
+    assert re.findall(r'aria-current="(\w+)" href="([^"]+)"', nav) == [("page", "/staff/contacts/lists")]
+
+
+def test_staff_are_offered_only_the_pages_their_role_opens(client, auth, signed_in):
+    nav = staff_nav(client.get("/staff/enquiries/").data.decode())
+    assert "New release" not in nav and "Import a release" not in nav and "Caught mail" not in nav
+    assert client.get("/staff/releases/new").status_code == 403
+    auth.logout()
+    auth.login("jane.smith@northshire.example")
+    nav = staff_nav(client.get("/staff/enquiries/").data.decode())
+    assert 'href="/staff/releases/new">New release</a>' in nav and 'href="/staff/releases/import">Import a release' in nav
+
+
+@pytest.mark.parametrize(("url", "part"), [
+    ("/staff/enquiries/", "Enquiries"), ("/staff/enquiries/dashboard", "Enquiries"), ("/staff/enquiries/new", "Enquiries"),
+    ("/staff/releases/", "Releases"), ("/staff/contacts/", "Contacts and lists"), ("/staff/distributions", "Distributions"),
+])
+def test_the_header_names_the_part_and_the_journalists_footer_is_left_off(client, signed_in, url, part):
+    page = client.get(url).data.decode()
+    assert f'<span class="visually-hidden">You are in: </span>{part}</p>' in page
+    assert "site-footer" not in page and "get our press releases by email" not in page
+
+
+def test_an_enquirys_page_is_in_the_enquiries_part(client, signed_in, enquiry_id):
+    page = client.get(f"/staff/enquiries/{enquiry_id}").data.decode()
+    assert '<span class="visually-hidden">You are in: </span>Enquiries</p>' in page and "site-footer" not in page
+
+
+def test_journalists_still_get_their_footer(client, office):
+    for url in ("/", "/enquiries/new", "/staff/login"):
+        page = client.get(url).data.decode()
+        assert "get our press releases by email" in page and "staff-nav" not in page, url
+
+
+def test_logging_a_call_reveals_the_interview_questions_with_the_same_script(client, signed_in):
+    page = client.get("/staff/enquiries/new").data.decode()
+    assert '<script src="/static/js/enquiry-form.js" defer></script>' in page
+    assert 'id="interview-fields" data-shown-for="kind" data-shown-value="interview"' in page

@@ -23,6 +23,10 @@ from press.forms import BaseForm, needs_zone, uk_moment, zone_field
 MAX_ENQUIRY_LENGTH = 20_000
 TOO_FAR = "Enter a date within the next year."
 NO_RELEASE = ""
+# The questions only an interview request asks (shown together on the page, in one fieldset).
+INTERVIEW_FIELDS = ("interviewee", "interview_format", "interview_mode", "proposed_date", "proposed_time",
+                    "proposed_zone", "proposed_place")
+SUBJECT_LENGTH = 300
 
 
 def choices(labels: dict) -> list[SelectChoice]:
@@ -46,7 +50,7 @@ class EnquiryForm(BaseForm):
     kind = RadioField("Type of enquiry", choices=choices(KIND_LABELS),
                       validators=[InputRequired("Choose the type of enquiry.")])
     release = SelectField("Press release it is about (optional)", validators=[Optional()], validate_choice=False)
-    subject = StringField("Subject", validators=[InputRequired("Enter a subject."), Length(max=300)])
+    subject = StringField("Subject", validators=[InputRequired("Enter a subject."), Length(max=SUBJECT_LENGTH)])
     body = TextAreaField("Your enquiry", description="What you would like to know, and anything we should know.",
                          validators=[InputRequired("Enter your enquiry."),
                                      Length(max=MAX_ENQUIRY_LENGTH,
@@ -75,7 +79,7 @@ class EnquiryForm(BaseForm):
         ]
 
     def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
+        super().validate(extra_validators)
         self.deadline_at = uk_moment(self, "deadline", too_far=TOO_FAR)
         if self.deadline_at is not None and self.deadline_at <= clock.now():
             self.deadline_time.errors = ["Your deadline must be in the future. Check the date and time."]
@@ -85,9 +89,21 @@ class EnquiryForm(BaseForm):
                 self.interviewee.errors = ["Say who you would like to interview, or a spokesperson."]
             if not self.interview_format.data:
                 self.interview_format.errors = ["Choose the format of the interview."]
-        self.proposed_at = uk_moment(self, "proposed", missing="Enter the proposed {part} as well as the {other}.",
-                                     too_far=TOO_FAR)
-        return valid and not any(field.errors for field in self)
+        if self.other_kind_chosen():
+            # The page hides the interview questions for other kinds and their answers are not kept, so
+            # nothing left in them (typed before the type was changed, say) can hold the enquiry up.
+            for name in INTERVIEW_FIELDS:
+                self[name].errors = []
+            self.proposed_at = None
+        else:
+            self.proposed_at = uk_moment(self, "proposed", missing="Enter the proposed {part} as well as the {other}.",
+                                         too_far=TOO_FAR)
+        # Not super()'s answer: it counts the interview answers whose errors were just set aside.
+        return not any(field.errors for field in self)
+
+    def other_kind_chosen(self) -> bool:
+        """Whether a real type of enquiry other than an interview request was chosen."""
+        return not self.kind.errors and self.kind.data in KIND_LABELS and self.kind.data != EnquiryKind.INTERVIEW
 
     def needs_zone(self, prefix: str) -> bool:
         return needs_zone(self, prefix)

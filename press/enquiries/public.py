@@ -8,7 +8,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from press import clock
 from press.database import unavailable
 from press.enquiries import queries, services
-from press.enquiries.forms import NO_RELEASE, PublicEnquiryForm
+from press.enquiries.forms import NO_RELEASE, SUBJECT_LENGTH, PublicEnquiryForm
 from press.enquiries.services import ReleaseRoute
 from press.extensions import db, limiter
 from press.security import handle_database_error, stand_down_database, unavailable_response
@@ -112,6 +112,9 @@ def new():
     if request.method == "GET":
         release = public_release(request.args.get("release", ""))
         form.release.data = release.reference if release is not None else NO_RELEASE
+        if release is not None:
+            # Only a release the public may see gets this far: an embargoed headline is never put in the page.
+            form.subject.data = release.headline[:SUBJECT_LENGTH]
         return show_form(form, chosen=release)
     valid = form.validate()
     release = public_release(form.release.data or "")
