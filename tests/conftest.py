@@ -1,6 +1,7 @@
 """Fixtures in flaskr's shape: app, client, runner, auth, and factories for users and releases."""
 
 import os
+import re
 import secrets
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -276,3 +277,11 @@ def manager(make_user, auth):
     user_id = make_user("manager", email="manager@council.example", name="Mary Manager")
     auth.login("manager@council.example")
     return user_id
+
+
+def date_shown(name: str, iso: str) -> re.Pattern[str]:
+    """What to look for in a page that shows a date (given as 2024-09-04) in a field's Day, Month and Year boxes."""
+    year, month, day = iso.split("-")
+    return re.compile(".*?".join(
+        f'name="{name}-{part}"[^>]*value="{value}"'
+        for part, value in (("day", str(int(day))), ("month", str(int(month))), ("year", year))), re.DOTALL)

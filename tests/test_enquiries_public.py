@@ -132,7 +132,7 @@ def test_a_deadline_in_the_repeated_autumn_hour_asks_gmt_or_bst_and_keeps_the_en
     ({"email": "not-an-address"}, "email", "Enter an email address like name@example.com."),
     ({"kind": ""}, "kind", "Choose the type of enquiry."),
     ({"deadline_time": "09:00"}, "deadline_time", "Your deadline must be in the future."),
-    ({"deadline_date": "2024-02-30"}, "deadline_date", "Not a valid date value."),
+    ({"deadline_date": "2024-02-30"}, "deadline_date", "Deadline date must be a real date: February 2024 has 29 days."),
     ({"body": "x" * 20_001}, "body", "Your enquiry must be 20,000 characters or fewer."),
     ({"kind": "interview"}, "interviewee", "Say who you would like to interview"),
     ({"release": "NCC 1999/00-99"}, "release", "Choose a press release from the list"),
@@ -375,9 +375,10 @@ def test_the_interview_questions_are_one_group_the_script_can_hide(client, offic
     opening = re.search(r'<fieldset class="interview-fields"[^>]*>', page)
     assert opening and "hidden" not in opening.group(0), "shown without script"
     group = page[opening.end():page.index('class="honeypot"')]
-    for name in ("interviewee", "interview_format", "interview_mode", "proposed_date", "proposed_time", "proposed_place"):
+    for name in ("interviewee", "interview_format", "interview_mode", "proposed_date-day", "proposed_time",
+                 "proposed_place"):
         assert f'name="{name}"' in group, name
-    assert 'name="deadline_date"' not in group and 'name="subject"' not in group
+    assert 'name="deadline_date-day"' not in group and 'name="subject"' not in group
 
 
 def test_answers_left_in_the_interview_questions_do_not_hold_up_another_kind(app, client, office):
@@ -391,7 +392,7 @@ def test_answers_left_in_the_interview_questions_do_not_hold_up_another_kind(app
 def test_an_interview_request_still_checks_its_questions(app, client, office):
     data = answers(kind="interview", interviewee="The leader", interview_format="radio", proposed_time="09:00")
     page = client.post("/enquiries/new", data=data).data.decode()
-    assert "Enter the proposed date as well as the time." in page and 'href="#proposed_date"' in page
+    assert "Enter the proposed date as well as the time." in page and 'href="#proposed_date-day"' in page
     assert enquiries(app) == []
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from press.extensions import db
 from press.releases.models import Release
+from tests.conftest import date_shown
 
 RELEASE = """\
 Ref: NCC 2024/25-31
@@ -38,7 +39,8 @@ def test_pasted_release_prefills_the_form_without_saving(app, client, make_user,
     page = response.data.decode()
     assert 'value="NCC 2024/25-31"' in page
     assert 'value="New family hub opens in Eastgate"' in page
-    assert 'value="2024-09-04"' in page and 'value="00:01"' in page
+    assert date_shown("release_date", "2024-09-04").search(page) and date_shown("embargo_date", "2024-09-04").search(page)
+    assert 'value="00:01"' in page
     assert "The hub is open Monday to Friday" in page
     assert "Family Hubs programme" in page
     assert f'<option selected value="{jane}">' in page or f'value="{jane}" selected' in page
@@ -304,3 +306,22 @@ def test_odd_answers_about_the_contact_are_field_errors_and_never_make_an_admin(
 
         assert db.session.scalar(db.select(Release)) is None
         assert db.session.scalar(db.select(User).where(User.email == "jane.smith@council.example")) is None
+
+
+def test_a_release_date_left_over_from_an_older_document_is_flagged(client, manager, frozen_clock):
+    old = RELEASE.replace("Date: 4 September 2024", "Date: 4 September 2023")
+    page = client.post("/staff/releases/import", data={"text": old}).data.decode()
+    assert ("The release date is Monday 4 September 2023; the embargo is Wednesday 4 September 2024. "
+            "Check the release date.") in page
+
+
+def test_a_release_date_after_its_embargo_is_flagged(client, manager, frozen_clock):
+    late = RELEASE.replace("Date: 4 September 2024", "Date: 6 September 2024")
+    page = client.post("/staff/releases/import", data={"text": late}).data.decode()
+    assert ("The release date is Friday 6 September 2024, after the embargo (Wednesday 4 September 2024): "
+            "check both.") in page
+
+
+def test_a_current_release_date_is_not_flagged(client, manager, frozen_clock):
+    page = client.post("/staff/releases/import", data={"text": RELEASE}).data.decode()
+    assert "The release date is" not in page

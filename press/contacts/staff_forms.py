@@ -3,14 +3,14 @@
 import phonenumbers
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DateField, EmailField, RadioField, SelectField, StringField, TextAreaField,
+    BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from press.contacts.csvimport import ALL_FIELDS, FIELD_LABELS
 from press.contacts.models import LAWFUL_BASES
-from press.forms import BaseForm, CheckboxesField
+from press.forms import BaseForm, CheckboxesField, DatePartsField
 
 PHONE_MESSAGE = "Enter a UK phone number like 07700 900123, or an international one starting with +."
 EXTENSION_MESSAGE = "Leave the extension out of the phone number and put it in the notes."
@@ -93,7 +93,7 @@ class ContactForm(BaseForm):
         default="legitimate_interests",
         validators=[InputRequired("Choose the lawful basis for keeping their details.")],
     )
-    consent_date = DateField("Date they gave consent (optional)", validators=[Optional()])
+    consent_date = DatePartsField("Date they gave consent (optional)", validators=[Optional()])
     consent_text = TextAreaField(
         "What they agreed to (optional)",
         description="For example: Asked by phone to receive our releases by email.",

@@ -3,12 +3,12 @@
 import re
 from datetime import datetime
 
-from wtforms import DateField, HiddenField, RadioField, SubmitField, TextAreaField, TimeField
+from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from press import clock
-from press.forms import BaseForm, CheckboxesField, needs_zone, uk_moment, zone_field
+from press.forms import BaseForm, CheckboxesField, ClockTimeField, DatePartsField, needs_zone, uk_moment, zone_field
 
 MAX_TYPED_ADDRESSES = 1000
 # The fields a manager fills in; the confirmation page sends them back unchanged.
@@ -29,11 +29,11 @@ class SendForm(BaseForm):
         default="now",
         validators=[InputRequired("Choose Send now or Schedule.")],
     )
-    send_date = DateField("Date to send", validators=[Optional()])
-    send_time = TimeField("Time to send (UK time)", validators=[Optional()])
+    send_date = DatePartsField("Date to send", validators=[Optional()])
+    send_time = ClockTimeField("Time to send (UK time)", validators=[Optional()])
     send_zone = zone_field()
-    stop_date = DateField("Date to stop sending", validators=[Optional()])
-    stop_time = TimeField("Time to stop sending (UK time)", validators=[Optional()])
+    stop_date = DatePartsField("Date to stop sending", validators=[Optional()])
+    stop_time = ClockTimeField("Time to stop sending (UK time)", validators=[Optional()])
     stop_zone = zone_field()
     # One key per form shown: a double click or a resubmitted page lands on the distribution already made.
     request_key = HiddenField(validators=[

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, Optional, Regexp
 
@@ -18,7 +18,7 @@ from press.enquiries.models import (
     EnquiryKind,
     EnquiryStatus,
 )
-from press.forms import BaseForm, needs_zone, uk_moment, zone_field
+from press.forms import BaseForm, ClockTimeField, DatePartsField, needs_zone, uk_moment, zone_field
 
 MAX_ENQUIRY_LENGTH = 20_000
 TOO_FAR = "Enter a date within the next year."
@@ -55,8 +55,8 @@ class EnquiryForm(BaseForm):
                          validators=[InputRequired("Enter your enquiry."),
                                      Length(max=MAX_ENQUIRY_LENGTH,
                                             message=f"Your enquiry must be {MAX_ENQUIRY_LENGTH:,} characters or fewer.")])
-    deadline_date = DateField("Deadline date", validators=[InputRequired("Enter the date of your deadline.")])
-    deadline_time = TimeField("Deadline time (UK time)", description="For example 16:30.",
+    deadline_date = DatePartsField("Deadline date", validators=[InputRequired("Enter the date of your deadline.")])
+    deadline_time = ClockTimeField("Deadline time (UK time)", description="For example 16:30.",
                               validators=[InputRequired("Enter the time of your deadline.")])
     deadline_zone = zone_field()
     interviewee = StringField("Who you would like to interview",
@@ -64,8 +64,8 @@ class EnquiryForm(BaseForm):
                               validators=[Optional(), Length(max=200)])
     interview_format = RadioField("Format", choices=choices(INTERVIEW_FORMATS), validators=[Optional()])
     interview_mode = RadioField("Live or recorded", choices=choices(INTERVIEW_MODES), validators=[Optional()])
-    proposed_date = DateField("Proposed date", validators=[Optional()])
-    proposed_time = TimeField("Proposed time (UK time)", validators=[Optional()])
+    proposed_date = DatePartsField("Proposed date", validators=[Optional()])
+    proposed_time = ClockTimeField("Proposed time (UK time)", validators=[Optional()])
     proposed_zone = zone_field()
     proposed_place = StringField("Proposed place", description="Or say if it would be by phone or video.",
                                  validators=[Optional(), Length(max=300)])

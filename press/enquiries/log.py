@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
 from flask_login import current_user
-from wtforms import DateField, SearchField, SelectField, StringField
+from wtforms import SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -28,7 +28,7 @@ from press.enquiries.models import (
 )
 from press.enquiries.queries import Cursor, LogFilters
 from press.extensions import db
-from press.forms import BaseForm
+from press.forms import BaseForm, DatePartsField
 from press.spreadsheets import FORMULA_START, csv_download, safe_cell
 
 EXPORT_CHUNK = 1000
@@ -50,22 +50,6 @@ class ChoiceField(SelectField):
             raise ValidationError(f"That is not one of the choices for “{self.label.text}”, so it was left out.")
 
 
-class UKDateField(DateField):
-    """A date typed as 2024-09-03 (what date pickers send) or 3/9/2024."""
-
-    def __init__(self, label: str, **kwargs) -> None:
-        super().__init__(label, format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()], **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(f"Enter the {self.label.text.lower()} date as a real date, like 3/9/2024.") from error
-        if self.data is not None and not 2000 <= self.data.year <= 2100:
-            self.data = None
-            raise ValueError(f"Enter a {self.label.text.lower()} date between 2000 and 2100.")
-
-
 def status_choices() -> list[SelectChoice]:
     return [SelectChoice("open", "Open (new or in progress)"), SelectChoice("any", "Any status")] + [
         SelectChoice(str(value), label) for value, label in STATUS_LABELS.items()
@@ -82,8 +66,8 @@ class LogFilterForm(BaseForm):
     release = StringField("Release reference", validators=[Optional(), Length(max=40)],
                           description="For example NCC 2024/25-01")
     outlet = StringField("Outlet contains", validators=[Optional(), Length(max=200)])
-    received_from = UKDateField("Received from")
-    received_to = UKDateField("Received to")
+    received_from = DatePartsField("Received from", validators=[Optional()], earliest=2000)
+    received_to = DatePartsField("Received to", validators=[Optional()], earliest=2000)
     due = ChoiceField("Deadline", default="", choices=[
         SelectChoice("", "Any deadline"), SelectChoice("overdue", "Overdue"),
         SelectChoice("soon", "Due in the next 2 hours")])

@@ -1,12 +1,12 @@
 from datetime import datetime
 
 from flask_wtf.file import FileField
-from wtforms import DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from press.accounts.models import Role
-from press.forms import BaseForm, needs_zone, uk_moment, zone_field
+from press.forms import BaseForm, ClockTimeField, DatePartsField, needs_zone, uk_moment, zone_field
 from press.releases.models import Withdrawal
 
 
@@ -28,7 +28,7 @@ class ReleaseForm(BaseForm):
         ],
     )
     headline = StringField("Headline", validators=[InputRequired("Enter a headline."), Length(max=300)])
-    release_date = DateField("Release date", validators=[InputRequired("Enter the release date.")])
+    release_date = DatePartsField("Release date", validators=[InputRequired("Enter the release date.")])
     standfirst = TextAreaField(
         "Standfirst (optional)",
         description="One or two sentences that sum the release up.",
@@ -49,8 +49,8 @@ class ReleaseForm(BaseForm):
         "Media contact", coerce=optional_id, description="Named in the release and sent its enquiries.",
         validators=[Optional()],
     )
-    embargo_date = DateField("Embargo date", validators=[Optional()])
-    embargo_time = TimeField("Embargo time (UK time)", validators=[Optional()])
+    embargo_date = DatePartsField("Embargo date", validators=[Optional()])
+    embargo_time = ClockTimeField("Embargo time (UK time)", validators=[Optional()])
     embargo_zone = zone_field()
 
     embargo_at: datetime | None = None

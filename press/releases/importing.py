@@ -1,6 +1,6 @@
 """Turning a pasted or uploaded release into the values of the release form, for review."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -65,6 +65,21 @@ def unknown_contact(session: Session, parsed: ParsedRelease) -> dict[str, str] |
             "email": parsed.contact_email or "", "phone": parsed.contact_phone or ""}
 
 
+# A release date further back than this, in a document being imported, is more likely last year's than today's.
+LONG_AGO = timedelta(days=30)
+
+
+def date_warnings(release_date: date, embargo_date: date | None, today: date) -> list[str]:
+    """What to say about a release date that looks left over from an older document."""
+    said = uktime.format_date
+    if embargo_date is not None and release_date > embargo_date:
+        return [f"The release date is {said(release_date)}, after the embargo ({said(embargo_date)}): check both."]
+    if release_date < today - LONG_AGO:
+        against = f"the embargo is {said(embargo_date)}" if embargo_date is not None else f"today is {said(today)}"
+        return [f"The release date is {said(release_date)}; {against}. Check the release date."]
+    return []
+
+
 def prefill(
     session: Session, parsed: ParsedRelease, *, default_contact: User | None, today: date
 ) -> tuple[dict[str, Any], list[str]]:
@@ -89,6 +104,7 @@ def prefill(
         "contact_id": contact.id if contact is not None else None,
         "release_date": parsed.release_date or (parsed.embargo.date() if parsed.embargo else today),
     }
+    warnings += date_warnings(data["release_date"], parsed.embargo.date() if parsed.embargo else None, today)
     if parsed.reference:
         taken = session.scalar(select(Release.id).where(Release.reference == parsed.reference))
         if taken is None:

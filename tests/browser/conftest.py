@@ -240,6 +240,15 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     expect(page).to_have_url(re.compile(r"/staff/releases/$"))
 
 
+def fill_date(page: Page, legend: str, day: str) -> None:
+    """Type a date (given as 2024-09-04) into the Day, Month and Year boxes of the group with this legend."""
+    year, month, date_of_month = day.split("-")
+    group = page.get_by_role("group", name=legend, exact=True)
+    group.get_by_label("Day").fill(str(int(date_of_month)))
+    group.get_by_label("Month").fill(str(int(month)))
+    group.get_by_label("Year").fill(year)
+
+
 def summary_value(page: Page, term: str) -> Locator:
     """One row's value in a page's summary list, found by its term."""
     row = page.locator(".summary-list div", has=page.locator("dt", has_text=re.compile(f"^{re.escape(term)}$")))

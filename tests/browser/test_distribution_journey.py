@@ -244,7 +244,9 @@ def test_send_preview_and_report_pages_are_accessible(
     summary = page.get_by_role("alert")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_text(["Enter the date and time to send it, or choose Send now."])
-    expect(page.get_by_label("Date to send")).to_have_attribute("aria-invalid", "true")
+    when = page.get_by_role("group", name="Date to send", exact=True)
+    for part in ("Day", "Month", "Year"):
+        expect(when.get_by_label(part)).to_have_attribute("aria-invalid", "true")
     axe(page)
 
     page.get_by_role("link", name=PREVIEW_LINK).click()

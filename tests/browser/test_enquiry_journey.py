@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from press.extensions import db
 from press.releases.models import Release
-from tests.browser.conftest import sign_in, summary_value
+from tests.browser.conftest import fill_date, sign_in, summary_value
 from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def send_interview_request(page: Page, release_slug: str, axe: Callable[[Page], 
     page.get_by_label("Interview request").check()
     page.get_by_label("Subject").fill("Sunday opening: breakfast interview")
     page.get_by_label("Your enquiry").fill("Could someone talk to us live about Sunday opening? Zoë ✨")
-    page.get_by_label("Deadline date").fill("2024-09-03")
+    fill_date(page, "Deadline date", "2024-09-03")
     page.get_by_label("Deadline time (UK time)").fill("08:00")  # already past: 11:00 BST now
     page.get_by_role("button", name="Send the enquiry").click()
 

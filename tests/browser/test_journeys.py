@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from press import uktime
-from tests.browser.conftest import Browsing, sign_in, summary_value
+from tests.browser.conftest import Browsing, fill_date, sign_in, summary_value
 from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,7 @@ def test_embargoed_release_appears_only_when_its_embargo_lifts(
     page.get_by_label("Headline").fill(HEADLINE)
     page.get_by_label("Body", exact=True).fill(BODY)
     page.get_by_label("Notes to editors").fill(NOTES)
-    page.get_by_label("Embargo date").fill(lift.date().isoformat())
+    fill_date(page, "Embargo date", lift.date().isoformat())
     page.get_by_label("Embargo time (UK time)").fill(f"{lift:%H:%M}")
     page.get_by_role("button", name="Save draft").click()
 

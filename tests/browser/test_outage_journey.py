@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import fill_date
 from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,7 @@ def test_journalist_keeps_their_enquiry_through_an_outage(
     page.get_by_label("Request for comment or statement").check()
     page.get_by_label("Subject").fill("Bridge closure")
     page.get_by_label("Your enquiry").fill("When does the bridge reopen? Zoë ✨")
-    page.get_by_label("Deadline date").fill("2024-09-03")
+    fill_date(page, "Deadline date", "2024-09-03")
     page.get_by_label("Deadline time (UK time)").fill("16:30")
     page.get_by_role("button", name="Send the enquiry").click()
 

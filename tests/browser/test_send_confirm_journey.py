@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.extensions import db
-from tests.browser.conftest import sign_in, summary_value
+from tests.browser.conftest import fill_date, sign_in, summary_value
 from tests.browser.test_distribution_journey import WorkerRun, recipient_row
 from tests.conftest import FrozenClock
 from tests.mailserver import MailServer
@@ -159,7 +159,7 @@ def test_the_confirmation_page_is_accessible_for_a_scheduled_send_and_at_a_phone
     page.goto(f"/staff/releases/{newsroom}/send")
     page.get_by_role("group", name="Lists").get_by_role("checkbox", name=re.compile("^Local papers")).check()
     page.get_by_role("radio", name="Schedule").check()
-    page.get_by_label("Date to send").fill("2024-09-04")
+    fill_date(page, "Date to send", "2024-09-04")
     page.get_by_label("Time to send (UK time)").fill("09:00")
     page.get_by_role("button", name="Continue to check and send").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check before scheduling")

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from press.extensions import db
 from press.releases.models import Release
-from tests.browser.conftest import SCREEN_WIDTHS, Browsing, sign_in
+from tests.browser.conftest import SCREEN_WIDTHS, Browsing, fill_date, sign_in
 from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.browser
@@ -253,7 +253,7 @@ def test_without_script_the_interview_questions_stay_and_the_form_still_works(
         page.get_by_label("Media outlet").fill("Northshire Gazette")
         page.get_by_label("Email address").fill("sam@gazette.example")
         page.get_by_label("Your enquiry").fill("What are the Sunday hours?")
-        page.get_by_label("Deadline date").fill("2024-09-03")
+        fill_date(page, "Deadline date", "2024-09-03")
         page.get_by_label("Deadline time (UK time)").fill("16:30")
         # Left over from before the type was changed: not an interview, so it does not hold the enquiry up.
         page.get_by_label("Proposed time (UK time)").fill("09:00")
@@ -275,7 +275,7 @@ def test_error_summary_links_land_on_the_field_with_its_label_in_view(
     browsing.watch_of(page).expect_error(r"status of 422 .*/enquiries/new")
     page.goto("/enquiries/new")
     page.get_by_label("Interview request").check()
-    page.get_by_label("Proposed date").fill("2024-09-05")
+    fill_date(page, "Proposed date", "2024-09-05")
     page.get_by_role("button", name="Send the enquiry").click()
     summary = page.get_by_role("alert")
     expect(summary).to_be_focused()
