@@ -4,6 +4,7 @@ that asks only what applies, with error summary links that land on the field wit
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -305,3 +306,21 @@ def test_error_summary_links_land_on_the_field_with_its_label_in_view(
     no_sideways_scroll(page)
     if viewport == PHONE:
         screenshots(page, "enquiry-form-errors")
+
+
+def test_the_releases_list_fits_a_phone_as_one_card_per_release(
+    browsing: Browsing, make_user: Callable[..., int], make_release: Callable[..., int],
+    axe: Callable[[Page], None], screenshots: Callable[[Page, str], list[Path]],
+) -> None:
+    make_user("manager", email="edna.editor@council.example", name="Edna Editor")
+    make_release(headline="A headline long enough to wrap on a phone rather than push the page sideways")
+    page = browsing.new_page()
+    sign_in(page, "edna.editor@council.example")
+    width, height = SCREEN_WIDTHS["phone"]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/staff/releases/")
+    row = page.get_by_role("row").filter(has_text="A headline long enough")
+    expect(row).to_contain_text("Media contact")
+    no_sideways_scroll(page)
+    axe(page)
+    screenshots(page, "releases-list")
