@@ -568,7 +568,8 @@ def test_unknown_ids_are_not_found(client, manager, make_release):
         assert client.post(f"/staff/distributions/999999/{action}").status_code == 404
 
 
-def test_buttons_need_the_form_token(build_app, make_user, make_release, audience):
+def signed_in_with_form_tokens(build_app, make_user):
+    """An app that checks CSRF tokens, and a client signed in to it as a manager through the login form."""
     app = build_app(WTF_CSRF_ENABLED=True)
     make_user("manager", email="boss@council.example")
     client = app.test_client()
@@ -576,6 +577,11 @@ def test_buttons_need_the_form_token(build_app, make_user, make_release, audienc
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
     client.post("/staff/login", data={"email": "boss@council.example", "password": "correct horse battery staple",
                                       "csrf_token": token})
+    return app, client
+
+
+def test_buttons_need_the_form_token(build_app, make_user, make_release, audience):
+    app, client = signed_in_with_form_tokens(build_app, make_user)
     release_id = make_release(final=True)
     page = client.get(f"/staff/releases/{release_id}/send").data.decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -744,13 +750,7 @@ def test_choices_that_no_longer_work_go_back_to_the_form(app, client, manager, m
 
 
 def test_confirming_needs_the_form_token(build_app, make_user, make_release, audience):
-    app = build_app(WTF_CSRF_ENABLED=True)
-    make_user("manager", email="boss@council.example")
-    client = app.test_client()
-    login = client.get("/staff/login").data.decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-    client.post("/staff/login", data={"email": "boss@council.example", "password": "correct horse battery staple",
-                                      "csrf_token": token})
+    app, client = signed_in_with_form_tokens(build_app, make_user)
     release_id = make_release(final=True)
     page = client.get(SEND.format(release_id)).data.decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

@@ -38,12 +38,8 @@ def app_config(app_config: dict, mail_server: MailServer) -> dict:
     return app_config | mail_server.app_settings()
 
 
-@pytest.fixture
-def newsroom(app: Flask, make_user: Callable[..., int], make_release: Callable[..., int],
-             frozen_clock: FrozenClock) -> int:
-    """Two lists of journalists (one on both, one unsubscribed) and a final embargoed release; its id."""
-    manager_id = make_user("manager", email=MANAGER_EMAIL, name=MANAGER_NAME)
-    release_id = make_release(headline=HEADLINE, contact_id=manager_id, embargo_at=EMBARGO, final=True)
+def add_journalists(app: Flask) -> None:
+    """Two lists of journalists: Bob on both, Cat (whose server refuses) on one, and Dan, who unsubscribed."""
     with app.app_context():
         local, broadcast = MediaList(name="Local papers"), MediaList(name="Broadcasters")
         db.session.add_all([local, broadcast])
@@ -61,6 +57,15 @@ def newsroom(app: Flask, make_user: Callable[..., int], make_release: Callable[.
         dan = db.session.scalar(db.select(Contact).where(Contact.email == "dan@left.example"))
         contacts.unsubscribe(db.session, dan, how="link")
         db.session.commit()
+
+
+@pytest.fixture
+def newsroom(app: Flask, make_user: Callable[..., int], make_release: Callable[..., int],
+             frozen_clock: FrozenClock) -> int:
+    """Two lists of journalists (one on both, one unsubscribed) and a final embargoed release; its id."""
+    manager_id = make_user("manager", email=MANAGER_EMAIL, name=MANAGER_NAME)
+    release_id = make_release(headline=HEADLINE, contact_id=manager_id, embargo_at=EMBARGO, final=True)
+    add_journalists(app)
     return release_id
 
 

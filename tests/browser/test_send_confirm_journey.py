@@ -9,11 +9,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from press.contacts import services as contacts
-from press.contacts.models import Contact, MediaList
-from press.extensions import db
 from tests.browser.conftest import fill_date, sign_in, summary_value
-from tests.browser.test_distribution_journey import WorkerRun, recipient_row
+from tests.browser.test_distribution_journey import FAILING, WorkerRun, add_journalists, recipient_row
 from tests.conftest import FrozenClock
 from tests.mailserver import MailServer
 
@@ -22,7 +19,6 @@ pytestmark = pytest.mark.browser
 EMBARGO = datetime(2024, 9, 3, 23, 1, tzinfo=UTC)  # 00:01 BST, Wednesday 4 September 2024
 HEADLINE = "Northshire libraries to open on Sundays"
 MANAGER_EMAIL = "mo.manager@council.example"
-FAILING = "cat@times.example"
 LONG_URL = "https://www.northshire.gov.uk/libraries/consultations/2024/sunday-opening/full-report-and-appendices-" \
            "with-every-branch-and-its-new-opening-hours-listed-in-detail.pdf"
 
@@ -39,23 +35,7 @@ def newsroom(app: Flask, make_user: Callable[..., int], make_release: Callable[.
     manager_id = make_user("manager", email=MANAGER_EMAIL, name="Mo Manager")
     release_id = make_release(headline=HEADLINE, contact_id=manager_id, embargo_at=EMBARGO, final=True,
                               body=f"Every library will open on Sundays.\n\nThe full report: {LONG_URL}")
-    with app.app_context():
-        local, broadcast = MediaList(name="Local papers"), MediaList(name="Broadcasters")
-        db.session.add_all([local, broadcast])
-        db.session.flush()
-        for email, name, outlet, lists in [
-            ("ann@gazette.example", "Ann Lee", "Northshire Gazette", [local]),
-            ("bob@radio.example", "Bob Roe", "Radio Northshire", [local, broadcast]),
-            (FAILING, "Cat Day", "The Times", [broadcast]),
-            ("dev@weekly.example", "Dev Shah", "Northshire Weekly", [local]),
-            ("eve@tv.example", "Eve Hart", "Northshire TV", [broadcast]),
-            ("dan@left.example", "Dan Gone", "Northshire Gazette", [local]),
-        ]:
-            contacts.create_contact(db.session, by=None, email=email, name=name, outlet=outlet, lists=lists)
-        db.session.flush()
-        dan = db.session.scalar(db.select(Contact).where(Contact.email == "dan@left.example"))
-        contacts.unsubscribe(db.session, dan, how="link")
-        db.session.commit()
+    add_journalists(app)
     return release_id
 
 
