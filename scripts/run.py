@@ -40,8 +40,16 @@ def settings() -> tuple[int, int, Path]:
     return port, catcher_port, instance
 
 
-def local_environment(port: int, catcher_port: int, instance: Path) -> dict[str, str]:
-    """The environment for local use: a secret key kept in the instance directory, SQLite, the local base URL."""
+def local_environment(port: int | None = None, catcher_port: int | None = None,
+                      instance: Path | None = None) -> dict[str, str]:
+    """The environment for local use: a secret key kept in the instance directory, SQLite, the local base URL.
+
+    What is not given comes from the environment, as settings() reads it.
+    """
+    default_port, default_catcher_port, default_instance = settings()
+    port = default_port if port is None else port
+    catcher_port = default_catcher_port if catcher_port is None else catcher_port
+    instance = default_instance if instance is None else instance
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():

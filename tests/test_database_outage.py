@@ -18,7 +18,7 @@ from press.accounts import services as accounts
 from press.enquiries.models import Enquiry
 from press.extensions import db
 from press.releases import services as releases
-from tests.conftest import PASSWORD, base_config, migrate_to_head
+from tests.conftest import PASSWORD, base_config, date_shown, migrate_to_head
 
 OFFICE = {"PRESS_OFFICE_EMAIL": "press.office@northshire.example", "PRESS_OFFICE_PHONE": "01632 960000"}
 
@@ -78,8 +78,9 @@ def assert_unavailable(response) -> str:
 
 def assert_everything_typed_is_back(page: str, reference: str | None) -> None:
     assert "We could not take your enquiry just now" in page
-    for name in ("name", "outlet", "email", "phone", "subject", "body", "deadline_date", "deadline_time"):
+    for name in ("name", "outlet", "email", "phone", "subject", "body", "deadline_time"):
         assert field_value(page, name) == ANSWERS[name], name
+    assert date_shown("deadline_date", ANSWERS["deadline_date"]).search(page), "the date, in its Day, Month and Year boxes"
     assert re.search(r'<input checked id="kind-\d" name="kind"[^>]* value="comment">', page)
     if reference is not None:
         assert re.search(rf'<option selected value="{re.escape(reference)}">', page)
@@ -235,8 +236,9 @@ def test_locked_sqlite_answers_503_and_the_same_form_is_taken_once_it_is_free(
             holder.close()
         assert enquiry_subjects(app) == []
         # What the 503 page holds is exactly what the journalist sends again.
-        again = {name: field_value(page, name) for name in ANSWERS if name != "kind"} | {"kind": "comment",
-                                                                                          "release": reference}
+        held = [name for name in ANSWERS if name not in ("kind", "deadline_date")]
+        held += [f"deadline_date-{part}" for part in ("day", "month", "year")]  # the date's three boxes
+        again = {name: field_value(page, name) for name in held} | {"kind": "comment", "release": reference}
         if csrf:
             again["csrf_token"] = field_value(page, "csrf_token")
         response = client.post("/enquiries/new", data=again)

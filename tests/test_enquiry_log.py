@@ -287,7 +287,7 @@ def test_bad_values_are_explained_and_left_out(client, manager, office):
     page = client.get(LOG + "?status=bogus&received_from=2024-02-31&kind=poem").get_data(as_text=True)
     assert "There is a problem" in page
     assert "That is not one of the choices for “Status”" in page
-    assert "Enter the received from date as a real date" in page
+    assert "Received from must be a real date: February 2024 has 29 days." in page
     assert "4 enquiries match" in page
 
 
@@ -399,7 +399,7 @@ def test_the_filters_are_folded_until_one_is_in_use(client, manager, office):
 
 def test_a_filter_that_needs_putting_right_is_shown_open(client, manager, office):
     page = client.get(LOG + "?received_from=31/2/2024").get_data(as_text=True)
-    assert "There is a problem" in page and 'href="#received_from"' in page
+    assert "There is a problem" in page and 'href="#received_from-day"' in page
     assert " open" in filter_disclosure(page)
 
 

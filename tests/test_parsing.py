@@ -671,3 +671,15 @@ def test_a_megabyte_of_hostile_text_parses_quickly(text: str) -> None:
     # so this bound catches that while leaving room for a machine busy with other work.
     assert time.perf_counter() - started < 5.0
     assert isinstance(parsed, ParsedRelease)
+
+
+def test_a_partner_organisation_after_the_job_title_is_read_as_the_contacts_organisation() -> None:
+    parsed = parse_release_text(
+        "Partnership opens a new clinic\n\nThe clinic opens on Monday.\n\nENDS\n\n"
+        "For media enquiries contact Sam Rivers, Communications Manager, Eastgate Health Partnership, on "
+        "07700 900456 or email sam.rivers@partnership.example\n")
+    assert (parsed.contact_name, parsed.contact_job_title, parsed.contact_organisation) == (
+        "Sam Rivers", "Communications Manager", "Eastgate Health Partnership")
+    assert parsed.contact_phone == "07700 900456" and parsed.contact_email == "sam.rivers@partnership.example"
+    assert "Eastgate Health Partnership" not in parsed.notes_to_editors
+    assert not any("not recognised" in warning for warning in parsed.warnings)

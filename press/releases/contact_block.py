@@ -1,4 +1,5 @@
-"""The media-contact block of a press release: where it starts, and the name, job title, email and phone in it."""
+"""The media-contact block of a press release: where it starts, and the name, job title, organisation, email and
+phone in it."""
 
 from __future__ import annotations
 
@@ -50,14 +51,20 @@ def read_contact(lines: list[str], out: ParsedRelease) -> list[str]:
             setattr(out, attr, value)
             continue
         extra = []
+        after_title = False  # the chunk before was the job title: a partner body's name may follow it
         for chunk in filter(None, map(_clean_chunk, re.split(r"[,;|()]| [-–—] ", rest))):
             wordy = not any(c.isdigit() for c in chunk)
             if out.contact_name is None and wordy and len(chunk.split()) <= 6:
                 out.contact_name = chunk
             elif out.contact_job_title is None and wordy and len(chunk.split()) <= 12:
                 out.contact_job_title = chunk
+                after_title = True
+                continue
+            elif after_title and out.contact_organisation is None and wordy and len(chunk.split()) <= 12:
+                out.contact_organisation = chunk  # name, job title, organisation: a joint release's order
             else:
                 extra.append(chunk)
+            after_title = False
         leftover += [", ".join(extra)] if extra else []
     if leftover:
         out.warnings.append("Some lines of the media contact were not recognised and were added to the notes to "

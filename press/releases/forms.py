@@ -102,6 +102,7 @@ class NamedContactForm(BaseForm):
     # The contact block as the release has it, carried from the import to each save so the page can name them.
     named_name = HiddenField(validators=[Optional(), Length(max=200)])
     named_job_title = HiddenField(validators=[Optional(), Length(max=200)])
+    named_organisation = HiddenField(validators=[Optional(), Length(max=200)])
     named_email = HiddenField(validators=[Optional(), Length(max=254)])
     named_phone = HiddenField(validators=[Optional(), Length(max=40)])
     choice = RadioField("Who is the media contact?", choices=[], validators=[Optional()])
@@ -121,8 +122,9 @@ class NamedContactForm(BaseForm):
 
     @property
     def named(self) -> str:
-        """The person as the release names them: name, job title and email address."""
-        label = ", ".join(x for x in (self.named_name.data, self.named_job_title.data) if x) or "someone"
+        """The person as the release names them: name, job title, organisation and email address."""
+        label = ", ".join(x for x in (self.named_name.data, self.named_job_title.data, self.named_organisation.data)
+                          if x) or "someone"
         return f"{label} ({self.named_email.data})" if self.named_email.data else label
 
     @property

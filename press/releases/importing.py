@@ -60,8 +60,11 @@ def unknown_contact(session: Session, parsed: ParsedRelease) -> dict[str, str] |
     if not (parsed.contact_name or parsed.contact_email) or match_contact(session, parsed) is not None:
         return None
     return {"named_name": parsed.contact_name or "", "named_job_title": parsed.contact_job_title or "",
+            "named_organisation": parsed.contact_organisation or "",
             "named_email": parsed.contact_email or "", "named_phone": parsed.contact_phone or "",
-            "name": parsed.contact_name or "", "job_title": parsed.contact_job_title or "",
+            # The contact block shows the job title: a partner's contact keeps their organisation in it.
+            "name": parsed.contact_name or "",
+            "job_title": ", ".join(x for x in (parsed.contact_job_title, parsed.contact_organisation) if x),
             "email": parsed.contact_email or "", "phone": parsed.contact_phone or ""}
 
 

@@ -32,6 +32,7 @@ class ParsedRelease:
     helpline: str = ""
     contact_name: str | None = None
     contact_job_title: str | None = None
+    contact_organisation: str | None = None  # a partner body's name after the job title, as in joint releases
     contact_email: str | None = None
     contact_phone: str | None = None
     warnings: list[str] = field(default_factory=list)
