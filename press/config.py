@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 60 * 60,
+    # A signed-in session ends after this long unused, and this long after signing in whatever happens (0: never).
+    "PRESS_SESSION_IDLE_MINUTES": 60,
+    "PRESS_SESSION_MAX_HOURS": 10,
     "WTF_CSRF_TIME_LIMIT": None,
     # Errors and logs never show a statement's values: they are contacts' and journalists' personal data.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
@@ -112,6 +115,8 @@ INT_SETTINGS = (
     "PRESS_ENQUIRY_RETENTION_MONTHS",
     "PRESS_RELEASES_PER_PAGE",
     "PRESS_SIGNUP_CONFIRM_DAYS",
+    "PRESS_SESSION_IDLE_MINUTES",
+    "PRESS_SESSION_MAX_HOURS",
 )
 FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")

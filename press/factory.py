@@ -81,6 +81,7 @@ EMAIL_LINKS = {
     "early_access.show": "/early/<token>",
     "distribution.report": "/staff/distributions/<int:distribution_id>",
     "enquiries.show": "/staff/enquiries/<int:enquiry_id>",
+    "accounts.set_password": "/staff/password/set/<token>",
 }
 
 
@@ -105,6 +106,7 @@ def create_worker_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from press import database, templating
     # Each area's kinds of email, registered as the modules are imported.
+    from press.accounts import emails as _account_emails  # noqa: F401
     from press.contacts import emails as _contact_emails  # noqa: F401
     from press.distribution import emails as _distribution_emails  # noqa: F401
     from press.enquiries import emails as _enquiry_emails  # noqa: F401

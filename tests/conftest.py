@@ -35,6 +35,9 @@ def base_config(url: str, tmp_path: Path) -> dict:
         "PRESS_REF_PREFIX": "NCC",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Tests move the clock by hours and months while signed in; the session limits' own tests turn them on.
+        "PRESS_SESSION_IDLE_MINUTES": 0,
+        "PRESS_SESSION_MAX_HOURS": 0,
     }
 
 

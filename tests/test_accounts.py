@@ -109,3 +109,77 @@ def test_password_change_ends_other_sessions(app, client, auth, make_user):
         set_password(db.session, db.session.get(User, user_id), "a brand new password")
         db.session.commit()
     assert client.get("/staff/releases/").status_code == 302
+
+
+# --- How long a session lasts, and ending them ---------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The session limits as a deployment has them by default (the shared test settings turn them off)."""
+    from press.config import DEFAULTS
+
+    return app_config | {name: DEFAULTS[name] for name in ("PRESS_SESSION_IDLE_MINUTES", "PRESS_SESSION_MAX_HOURS")}
+
+
+def test_a_session_unused_for_the_idle_time_ends(client, auth, make_user, frozen_clock):
+    make_user("staff", email="s@council.example")
+    auth.login("s@council.example")
+    frozen_clock.advance(minutes=59)
+    assert client.get("/staff/enquiries/").status_code == 200
+    frozen_clock.advance(minutes=59)
+    assert client.get("/staff/enquiries/").status_code == 200, "each use starts the idle time again"
+    frozen_clock.advance(minutes=61)
+    response = client.get("/staff/enquiries/", follow_redirects=True)
+    assert response.request.path == "/staff/login"
+    assert b"had not been used for 60 minutes" in response.data
+
+
+def test_a_session_ends_some_hours_after_sign_in_however_much_it_is_used(client, auth, make_user, frozen_clock):
+    make_user("staff", email="s@council.example")
+    auth.login("s@council.example")
+    for _ in range(20):
+        frozen_clock.advance(minutes=29)
+        assert client.get("/staff/enquiries/").status_code == 200
+    frozen_clock.advance(minutes=29)
+    response = client.get("/staff/enquiries/", follow_redirects=True)
+    assert response.request.path == "/staff/login"
+    assert b"signed in more than 10 hours ago" in response.data
+
+
+def test_the_session_limits_are_settings(build_app, make_user, frozen_clock):
+    make_user("staff", email="s@council.example")
+    client = build_app(PRESS_SESSION_IDLE_MINUTES=5).test_client()
+    client.post("/staff/login", data={"email": "s@council.example", "password": PASSWORD})
+    frozen_clock.advance(minutes=6)
+    assert client.get("/staff/enquiries/").status_code == 302
+
+
+def test_signing_out_everywhere_ends_every_session(client, auth, make_user, build_app):
+    make_user("staff", email="s@council.example")
+    elsewhere = build_app().test_client()
+    elsewhere.post("/staff/login", data={"email": "s@council.example", "password": PASSWORD})
+    auth.login("s@council.example")
+    response = client.post("/staff/account/sign-out-everywhere", follow_redirects=True)
+    assert response.request.path == "/staff/login" and b"signed out everywhere" in response.data
+    assert client.get("/staff/enquiries/").status_code == 302
+    assert elsewhere.get("/staff/enquiries/").status_code == 302
+    assert auth.login("s@council.example").status_code == 302, "the password still works"
+
+
+def test_signing_in_starts_a_new_session(client, auth, make_user):
+    make_user("staff", email="s@council.example")
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    auth.login("s@council.example")
+    with client.session_transaction() as after:
+        assert "planted" not in after, "nothing set before signing in survives it"
+        assert after["_user_id"] and "signed_in_at" in after
+
+
+def test_a_sessions_cookie_from_before_the_limits_is_asked_to_sign_in_again(app, client, auth, make_user):
+    make_user("staff", email="s@council.example")
+    auth.login("s@council.example")
+    with client.session_transaction() as stored:
+        del stored["signed_in_at"]
+    assert client.get("/staff/enquiries/").status_code == 302

@@ -4,6 +4,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from press.accounts import views
+    from press.accounts import emails, password, sessions, users, views  # noqa: F401 - routes, kinds of email
 
     app.register_blueprint(views.bp)

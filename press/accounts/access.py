@@ -29,6 +29,7 @@ def roles_required(*roles: Role) -> Callable:
 
 staff_required = roles_required(Role.ADMIN, Role.MANAGER, Role.STAFF)
 editor_required = roles_required(Role.ADMIN, Role.MANAGER)
+admin_required = roles_required(Role.ADMIN)
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -1,6 +1,8 @@
-from wtforms import EmailField, PasswordField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
+from press.accounts.services import MIN_PASSWORD_LENGTH
 from press.forms import BaseForm
 
 
@@ -15,3 +17,81 @@ class LoginForm(BaseForm):
         validators=[InputRequired("Enter your password."), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+ROLE_CHOICES = [
+    SelectChoice("staff", "Staff: works enquiries"),
+    SelectChoice("manager", "Manager: also writes and sends releases, keeps contacts and lists"),
+    SelectChoice("admin", "Admin: also manages users and the organisation's settings"),
+]
+
+
+def new_password_field(label: str = "New password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[InputRequired("Enter a new password."),
+                    Length(min=MIN_PASSWORD_LENGTH, max=1024,
+                           message=f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words are easy to remember.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def confirm_field() -> PasswordField:
+    return PasswordField(
+        "Type the new password again",
+        validators=[InputRequired("Type the new password again."),
+                    EqualTo("new_password", "The two passwords are not the same.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ProfileFields(BaseForm):
+    name = StringField("Name", validators=[InputRequired("Enter a name."), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    job_title = StringField("Job title", validators=[Optional(), Length(max=200)],
+                            description="Shown in the media contact block of the releases that name this person.",
+                            render_kw={"autocomplete": "organization-title"})
+    phone = StringField("Mobile", validators=[Optional(), Length(max=40)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+
+
+class InviteForm(ProfileFields):
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired("Enter their email address."), Email("Enter a valid email address."),
+                    Length(max=254)],
+        description="The invitation goes here, and they sign in with it.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    role = RadioField("What may they do?", choices=ROLE_CHOICES, validators=[InputRequired("Choose a role.")])
+
+
+class RoleForm(BaseForm):
+    role = RadioField("Role", choices=ROLE_CHOICES, validators=[InputRequired("Choose a role.")])
+
+
+class ProfileForm(ProfileFields):
+    pass
+
+
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired("Enter your email address."), Email("Enter a valid email address."),
+                    Length(max=254)],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+
+
+class SetPasswordForm(BaseForm):
+    new_password = new_password_field("Password")
+    confirm = confirm_field()
+
+
+class ChangePasswordForm(BaseForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"})
+    new_password = new_password_field()
+    confirm = confirm_field()

@@ -5,12 +5,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from press import clock
 from press.database import UTCDateTime
 from press.extensions import db
+
+
+# No hash werkzeug makes starts so: an account with this has no password that works until one is set.
+NO_PASSWORD = "!"
 
 
 class Role(StrEnum):
@@ -52,3 +56,24 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class LinkPurpose(StrEnum):
+    INVITATION = "invitation"
+    RESET = "reset"
+
+
+class AccountLink(db.Model):
+    """A single-use link to set a password, sent by email; only a hash of its secret is kept.
+
+    Using it, or sending the same person a newer one, deletes the row, so the old link stops working.
+    """
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from press import clock, uktime
-from press.accounts.models import Role, User
+from press.accounts.models import NO_PASSWORD, Role, User
 from press.accounts.services import find_user_by_email, normalise_email
 from press.audit import audit
 from press.releases import files
@@ -119,10 +119,6 @@ def update_release(session: Session, release: Release, *, by: User | None, **fie
     if changes:
         record(session, release, "edited", by, changes)
     return changes
-
-
-# Matches no password hash, so the account cannot sign in until a password is set for it.
-NO_PASSWORD = "!"
 
 
 def add_contact_user(session: Session, *, name: str, email: str, job_title: str = "", phone: str = "", role: str,

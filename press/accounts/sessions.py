@@ -1,0 +1,51 @@
+"""How long a signed-in session lasts: it ends after a spell of no use, and in any case some hours after sign-in."""
+
+from flask import Flask, current_app, flash, request, session
+from flask_login import logout_user, user_logged_in
+
+from press import clock
+from press.accounts.views import bp
+
+# The session's own clock, in seconds since the epoch: when it signed in, and when it was last used.
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+# Noting each use rewrites the cookie, so a use within this many seconds of the last one noted is not noted.
+SEEN_GRANULARITY = 30
+
+
+@user_logged_in.connect
+def start_the_clock(sender: Flask, **_: object) -> None:  # noqa: ARG001 - blinker passes the app
+    now = clock.now().timestamp()
+    session[SIGNED_IN_AT] = now
+    session[SEEN_AT] = now
+
+
+def expired(now: float) -> str | None:
+    """Why the session in the cookie has run out, or None while it has not; a limit set to 0 is no limit."""
+    config = current_app.config
+    idle, longest = config["PRESS_SESSION_IDLE_MINUTES"], config["PRESS_SESSION_MAX_HOURS"]
+    if not idle and not longest:
+        return None
+    started, seen = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(started, int | float) or not isinstance(seen, int | float):
+        return "Sign in again to carry on."
+    if longest and now - started > longest * 3600:
+        return f"You were signed out because you signed in more than {longest} hours ago."
+    if idle and now - seen > idle * 60:
+        return f"You were signed out because the page had not been used for {idle} minutes."
+    return None
+
+
+@bp.before_app_request
+def end_stale_sessions() -> None:
+    """Sign out a session that has gone unused too long or lived too long; note the use of any other."""
+    if "_user_id" not in session or request.endpoint == "static":
+        return
+    now = clock.now().timestamp()
+    why = expired(now)
+    if why is not None:
+        logout_user()
+        session.clear()
+        flash(why)
+    elif now - session.get(SEEN_AT, 0) >= SEEN_GRANULARITY:
+        session[SEEN_AT] = now
