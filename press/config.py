@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Per account (the email address posted), from any address: bounds guessing one password.
     "PRESS_LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
+    # Roles that must sign in with a code from an authenticator app too, such as "admin,manager".
+    "PRESS_REQUIRE_2FA_FOR": "",
     # Per address, on every public form and link that writes something.
     "PRESS_PUBLIC_FORM_RATE_LIMIT": "20 per minute;200 per day",
     # How many reverse proxies in front of the app set X-Forwarded-* headers.
@@ -95,6 +97,7 @@ TEXT_SETTINGS = (
     "PRESS_LOGIN_RATE_LIMIT",
     "PRESS_LOGIN_ACCOUNT_RATE_LIMIT",
     "PRESS_PUBLIC_FORM_RATE_LIMIT",
+    "PRESS_REQUIRE_2FA_FOR",
     "PRESS_ENQUIRY_RATE_LIMIT",
     "PRESS_SMTP_CA_FILE",
     "PRESS_MAIL_CATCHER_DIR",

@@ -107,6 +107,7 @@ def create_worker_app(test_config: dict[str, Any] | None = None) -> Flask:
     from press import database, templating
     # Each area's kinds of email, registered as the modules are imported.
     from press.accounts import emails as _account_emails  # noqa: F401
+    from press.accounts import twofactor_emails as _two_factor_emails  # noqa: F401
     from press.contacts import emails as _contact_emails  # noqa: F401
     from press.distribution import emails as _distribution_emails  # noqa: F401
     from press.enquiries import emails as _enquiry_emails  # noqa: F401

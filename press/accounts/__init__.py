@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from press.accounts import emails, password, sessions, users, views  # noqa: F401 - routes, kinds of email
+    from press.accounts import emails, password, sessions, twofactor_views, users, views  # noqa: F401 - routes, kinds of email
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(twofactor_views.bp)

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from press.accounts import people
+from press.accounts import people, twofactor
 from press.accounts.access import admin_required
 from press.accounts.forms import InviteForm, RoleForm
 from press.accounts.models import User
@@ -21,7 +21,8 @@ def _user_or_404(user_id: int) -> User:
 @bp.get("/users/")
 @admin_required
 def users() -> str:
-    return render_template("accounts/users.html", users=people.all_users(db.session), has_password=people.has_password)
+    return render_template("accounts/users.html", users=people.all_users(db.session), has_password=people.has_password,
+                           two_factor_on=twofactor.enabled_user_ids(db.session))
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -46,7 +47,8 @@ def invite() -> str | Response:
 def _user_page(user: User, role_form: RoleForm | None = None, status: int = 200) -> tuple[str, int]:
     role_form = role_form or RoleForm(data={"role": user.role})
     return render_template("accounts/user.html", user=user, role_form=role_form, action_form=ActionForm(),
-                           has_password=people.has_password(user)), status
+                           has_password=people.has_password(user),
+                           two_factor=twofactor.is_enabled(db.session, user)), status
 
 
 @bp.get("/users/<int:user_id>")

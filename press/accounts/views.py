@@ -5,10 +5,11 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from press.accounts import queries, services
+from press.accounts import queries, services, twofactor
 from press.accounts.access import safe_next, staff_required
 from press.accounts.forms import LoginForm
 from press.accounts.models import User
+from press.accounts.twofactor_views import begin_second_step
 from press.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
@@ -68,6 +69,8 @@ def login():
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
             target = safe_next(request.args.get("next"), url_for("releases.index"))
+            if twofactor.is_enabled(db.session, user) or twofactor.must_enrol(db.session, user):
+                return begin_second_step(user, target)
             # A fresh session on sign-in, so nothing set before it survives (fixation).
             session.clear()
             login_user(user)
