@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from press import accounts, contacts, database, distribution, enquiries, newsroom, releases, security, templating
+    from press import accounts, audit_views, contacts, database, distribution, enquiries, newsroom, releases, security, templating
     from press.accounts.access import editor_required
     from press.cli import press_cli
     from press.outbox import caught
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for area in (accounts, releases, newsroom, contacts, distribution, enquiries):
         area.init_app(app)
     caught.init_app(app, guard=editor_required)
+    audit_views.init_app(app)
     app.cli.add_command(press_cli)
 
     proxies = app.config["PRESS_TRUSTED_PROXIES"]

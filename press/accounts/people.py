@@ -36,7 +36,7 @@ def send_invitation(session: Session, user: User, *, by: User) -> None:
     token = links.make_link(session, user, LinkPurpose.INVITATION)
     enqueue(session, kind=INVITATION, to_address=user.email,
             payload={"user_id": user.id, "token": token, "invited_by": by.name})
-    audit(session, "invitation sent", by, user_id=user.id, email=user.email)
+    audit(session, "invitation sent", by, user, user_id=user.id, email=user.email)
 
 
 def invite_user(session: Session, *, email: str, name: str, role: str, job_title: str, phone: str, by: User) -> User:
@@ -53,7 +53,7 @@ def invite_user(session: Session, *, email: str, name: str, role: str, job_title
             session.flush()
     except IntegrityError as error:
         raise FieldError(f"There is already an account for {user.email}.", "email") from error
-    audit(session, "user invited", by, user_id=user.id, email=user.email, role=role)
+    audit(session, "user invited", by, user, user_id=user.id, email=user.email, role=role)
     send_invitation(session, user, by=by)
     return user
 
@@ -73,7 +73,7 @@ def change_role(session: Session, user: User, role: str, *, by: User) -> None:
         return
     if user.role == Role.ADMIN and user.active and _other_active_admins(session, user) == 0:
         raise FieldError("This is the only active admin: make someone else an admin first.", "role")
-    audit(session, "role changed", by, user_id=user.id, email=user.email, before=user.role, after=role)
+    audit(session, "role changed", by, user, user_id=user.id, email=user.email, before=user.role, after=role)
     user.role = role
     user.session_token = new_session_token()
     session.flush()
@@ -89,7 +89,7 @@ def deactivate_user(session: Session, user: User, *, by: User) -> None:
     user.session_token = new_session_token()
     links.spend_links(session, user)
     session.flush()
-    audit(session, "user deactivated", by, user_id=user.id, email=user.email)
+    audit(session, "user deactivated", by, user, user_id=user.id, email=user.email)
 
 
 def reactivate_user(session: Session, user: User, *, by: User) -> None:
@@ -98,7 +98,7 @@ def reactivate_user(session: Session, user: User, *, by: User) -> None:
         return
     user.active = True
     session.flush()
-    audit(session, "user reactivated", by, user_id=user.id, email=user.email)
+    audit(session, "user reactivated", by, user, user_id=user.id, email=user.email)
 
 
 def request_reset(session: Session, email: str) -> None:
@@ -108,7 +108,7 @@ def request_reset(session: Session, email: str) -> None:
         return
     token = links.make_link(session, user, LinkPurpose.RESET)
     enqueue(session, kind=RESET, to_address=user.email, payload={"user_id": user.id, "token": token})
-    audit(session, "password reset asked for", None, user_id=user.id)
+    audit(session, "password reset asked for", None, user, user_id=user.id)
 
 
 def use_link(session: Session, link_token: str, password: str) -> User:
@@ -120,7 +120,7 @@ def use_link(session: Session, link_token: str, password: str) -> User:
     set_password(session, user, password)
     links.spend_links(session, user)
     action = "invitation accepted" if link.purpose == LinkPurpose.INVITATION else "password reset"
-    audit(session, action, user, user_id=user.id)
+    audit(session, action, user, user, user_id=user.id)
     return user
 
 
@@ -133,7 +133,7 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
     except AccountError as error:
         raise FieldError(str(error), "new_password") from error
     links.spend_links(session, user)
-    audit(session, "password changed", user, user_id=user.id)
+    audit(session, "password changed", user, user, user_id=user.id)
 
 
 def update_profile(session: Session, user: User, *, name: str, job_title: str, phone: str) -> None:
@@ -144,11 +144,11 @@ def update_profile(session: Session, user: User, *, name: str, job_title: str, p
     changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
     if changed:
         session.flush()
-        audit(session, "profile changed", user, user_id=user.id, changed=changed)
+        audit(session, "profile changed", user, user, user_id=user.id, changed=changed)
 
 
 def sign_out_everywhere(session: Session, user: User) -> None:
     """End every session the person has, this one included."""
     user.session_token = new_session_token()
     session.flush()
-    audit(session, "signed out everywhere", user, user_id=user.id)
+    audit(session, "signed out everywhere", user, user, user_id=user.id)

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from press.accounts.access import editor_required
 from press.accounts.models import Role
+from press.audit import audit
 from press.contacts import csvimport, importing, queries
 from press.contacts.blueprints import staff as bp
 from press.contacts.models import LAWFUL_BASES, ContactImport
@@ -125,6 +126,8 @@ def import_report(import_id: int):
     contact_import = get_import(import_id)
     if contact_import.finished_at is None:
         abort(404)
+    audit(db.session, "import report exported", current_user, contact_import)
+    db.session.commit()
     # Excel reads the byte-order mark as "this is UTF-8".
     return Response(contact_import.report.encode("utf-8-sig"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="import-{import_id}-report.csv"'})

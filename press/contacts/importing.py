@@ -210,8 +210,6 @@ def apply_import(session: Session, plan: ImportPlan, *, by: User | None,
         session.execute(insert(contact_lists), [{"contact_id": c, "list_id": m} for c, m in chunk])
     for chunk in _chunks(events, 2000):
         session.execute(insert(ContactEvent), chunk)
-    audit(session, "contacts imported", by, added=outcome.added, updated=outcome.updated,
-          lists=sorted(m.name for m in all_lists.values()))
     return outcome
 
 
@@ -295,6 +293,7 @@ def run_import(session: Session, contact_import: ContactImport, table: CsvTable,
     contact_import.report = report_csv(plan, table.headers, extra=outcome.problems)
     contact_import.finished_at = clock.now()
     session.flush()
+    audit(session, "contacts imported", by, contact_import, added=outcome.added, updated=outcome.updated, lists=list_names)
     return contact_import
 
 

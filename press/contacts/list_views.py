@@ -1,6 +1,7 @@
 """Staff pages for media lists."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from press.accounts.access import editor_required, staff_required
 from press.contacts import queries, services
@@ -14,7 +15,7 @@ def save(form: MediaListForm, media_list: MediaList | None) -> MediaList | None:
     """Save the list from the form, or put the reason it cannot be saved on the form's field."""
     try:
         return services.save_list(db.session, media_list, name=form.name.data, description=form.description.data or "",
-                                  for_signups=form.for_signups.data)
+                                  for_signups=form.for_signups.data, by=current_user)
     except services.ContactError as error:
         form[error.field or "name"].errors.append(str(error))
         return None

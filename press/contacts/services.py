@@ -97,6 +97,7 @@ def create_contact(
     if suppression is not None:
         session.delete(suppression)
     record(session, contact, "added", by, source=contact.source, readded_after_erasure=suppression is not None)
+    audit(session, "contact added", by, contact, readded_after_erasure=suppression is not None)
     return contact
 
 
@@ -130,6 +131,7 @@ def update_contact(session: Session, contact: Contact, *, by: User | None, lists
     if changes:
         # Only field names go in the history: values could be personal data that erasure must reach.
         record(session, contact, "edited", by, fields=sorted(changes))
+        audit(session, "contact edited", by, contact, fields=sorted(changes))
     return changes
 
 
@@ -147,6 +149,7 @@ def set_status(session: Session, contact: Contact, status: ContactStatus, *, rea
     contact.status_reason = reason.strip()
     session.flush()
     record(session, contact, "status changed", by, **{"from": previous, "to": str(status), "reason": reason.strip()})
+    audit(session, "contact status changed", by, contact, **{"from": str(previous), "to": str(status)})
 
 
 # A contact's unsubscribe link signs their random key, so it cannot be made from their id or address.
@@ -197,7 +200,7 @@ def erase_contact(session: Session, contact: Contact, *, by: User | None) -> Non
     session.flush()
     search.forget_erased(session)
     record(session, contact, "erased", by)
-    audit(session, "contact erased", by, contact_id=contact.id)
+    audit(session, "contact erased", by, contact, contact_id=contact.id)
 
 
 def search_contacts(q: str = "", list_id: int | None = None, status: str | None = None):
@@ -243,9 +246,10 @@ def subject_access(session: Session, contact: Contact) -> dict[str, Any]:
 
 
 def save_list(session: Session, media_list: MediaList | None, *, name: str, description: str,
-              for_signups: bool) -> MediaList:
+              for_signups: bool, by: User | None = None) -> MediaList:
     """Add or change a list; names must differ by more than case, and only one list takes newsroom signups."""
     name = " ".join(name.split())
+    action = "list edited" if media_list is not None else "list created"
     media_list = media_list or MediaList()
     taken = session.scalar(select(MediaList.id).where(func.lower(MediaList.name) == name.lower()))
     if taken not in (None, media_list.id):
@@ -258,6 +262,7 @@ def save_list(session: Session, media_list: MediaList | None, *, name: str, desc
     except IntegrityError as error:
         # Another request took the name since the check: the unique constraint is the real guard.
         raise ContactError(f"There is already a list called {name}.", "name") from error
+    audit(session, action, by, media_list, name=name, for_signups=for_signups)
     if media_list.for_signups:
         session.execute(update(MediaList).where(MediaList.id != media_list.id).values(for_signups=False))
     return media_list

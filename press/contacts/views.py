@@ -197,7 +197,7 @@ def change_status(contact_id: int):
 def subject_access(contact_id: int):
     contact = get_contact(contact_id)
     data = services.subject_access(db.session, contact)
-    audit(db.session, "subject access export", current_user, contact_id=contact.id)
+    audit(db.session, "subject access export", current_user, contact, contact_id=contact.id)
     services.record(db.session, contact, "data exported", current_user)
     db.session.commit()
     return Response(

@@ -155,6 +155,7 @@ def retry(distribution_id: int):
 def revoke(distribution_id: int):
     distribution = acted_on(distribution_id)
     revoked = access.revoke_access(db.session, distribution)
+    audit(db.session, "early access revoked", current_user, distribution, links=revoked)
     db.session.commit()
     flash(f"Early access revoked: {revoked:,} {'link' if revoked == 1 else 'links'} no longer open the release."
           if revoked else "Early access had already been revoked for everyone.")
@@ -188,7 +189,7 @@ def report_chunks(query: Select) -> Iterator[list[list[str]]]:
 def export(distribution_id: int):
     distribution = get_distribution(distribution_id)
     status = status_filter()
-    audit(db.session, "delivery report exported", current_user, distribution_id=distribution.id, status=status)
+    audit(db.session, "delivery report exported", current_user, distribution, distribution_id=distribution.id, status=status)
     # Committed before the response streams: the rows are written after this view has returned.
     db.session.commit()
     filename = f"distribution-{distribution_id}{'-' + status if status else ''}.csv"

@@ -144,6 +144,8 @@ def create_distribution(
     # The rows written are the truth, should a contact have changed since the count.
     distribution.recipients = inserted.rowcount
     session.flush()
+    audit(session, "distribution scheduled" if scheduled_at > now else "distribution sent", by, distribution,
+          release_id=release.id, recipients=distribution.recipients)
     return distribution
 
 
@@ -165,6 +167,7 @@ def cancel_distribution(session: Session, distribution: Distribution, *, by: Use
         .values(status=DeliveryStatus.CANCELLED, smtp_response="Cancelled before it was sent.")
         .execution_options(synchronize_session=False)
     )
+    audit(session, "distribution cancelled", by, distribution, deliveries=result.rowcount)
     session.flush()
     return result.rowcount
 
@@ -187,7 +190,7 @@ def retry_failed(session: Session, distribution: Distribution, *, by: User | Non
     distribution.stop_after = max(distribution.stop_after, now + DEFAULT_STOP_AFTER)
     if result.rowcount:
         distribution.missed_at = None
-        audit(session, "deliveries sent again", by, distribution_id=distribution.id, deliveries=result.rowcount)
+        audit(session, "deliveries sent again", by, distribution, distribution_id=distribution.id, deliveries=result.rowcount)
     session.flush()
     return result.rowcount
 

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from press import clock, uktime
+from press.audit import audit
 from press.accounts.models import User
 from press.accounts.services import normalise_email
 from press.contacts.models import Contact
@@ -111,6 +112,7 @@ def set_duty_officer(session: Session, user: User, *, by: User | None) -> DutyOf
     duty = DutyOfficer(user=user, set_by=by, set_at=clock.now())
     session.add(duty)
     session.flush()
+    audit(session, "duty officer chosen", by, user)
     return duty
 
 
@@ -211,6 +213,7 @@ def assign_enquiry(session: Session, enquiry: Enquiry, to: User, *, by: User) ->
     enquiry.assignee = to
     add_event(session, enquiry, EventKind.ASSIGNED, by, to=to.name, to_id=to.id,
               previous=previous.name if previous else None)
+    audit(session, "enquiry assigned", by, enquiry, to_id=to.id, previous_id=previous.id if previous else None)
     if to != by:
         notify_assignee(session, enquiry, to)
     session.flush()
@@ -236,12 +239,14 @@ def change_status(session: Session, enquiry: Enquiry, status: EnquiryStatus, *, 
         enquiry.closed_at = None
         enquiry.outcome = None
     add_event(session, enquiry, EventKind.STATUS, by, previous=previous, to=status)
+    audit(session, "enquiry status changed", by, enquiry, **{"from": str(previous), "to": str(status)})
     session.flush()
 
 
 def add_note(session: Session, enquiry: Enquiry, text: str, *, by: User) -> EnquiryEvent:
     """Add an internal note; the journalist never sees it."""
     entry = add_event(session, enquiry, EventKind.NOTE, by, text=text.strip())
+    audit(session, "enquiry note added", by, enquiry)
     session.flush()
     return entry
 
@@ -249,6 +254,7 @@ def add_note(session: Session, enquiry: Enquiry, text: str, *, by: User) -> Enqu
 def record_response(session: Session, enquiry: Enquiry, text: str, *, by: User) -> EnquiryEvent:
     """Record what the press office told the journalist, and mark the enquiry responded."""
     entry = add_event(session, enquiry, EventKind.RESPONSE, by, text=text.strip())
+    audit(session, "enquiry response recorded", by, enquiry)
     _mark_answered(enquiry, clock.now())
     if enquiry.status not in ANSWERED_STATUSES:
         previous = enquiry.status
@@ -273,4 +279,5 @@ def close_enquiry(session: Session, enquiry: Enquiry, outcome: Outcome, *, by: U
         _mark_answered(enquiry, now)
     add_event(session, enquiry, EventKind.CLOSED, by, text=text.strip(), previous=previous, to=enquiry.status,
               outcome=outcome, coverage_url=enquiry.coverage_url)
+    audit(session, "enquiry closed", by, enquiry, outcome=str(outcome), to=str(enquiry.status))
     session.flush()

@@ -5,6 +5,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 
 from press import clock
 from press.accounts.access import editor_required, staff_required
+from press.audit import audit
 from press.enquiries import queries, services
 from press.enquiries.pages import acting_user, active_people, enquiry_page, get_enquiry, plain_choice_errors
 from press.enquiries.forms import (
@@ -68,6 +69,7 @@ def new():
         return make_response(render_template("enquiries/new_staff.html", form=form), 422)
     enquiry = services.submit_enquiry(db.session, channel=Channel(form.channel.data), by=acting_user(),
                                       release=release, **form.enquiry_fields())
+    audit(db.session, "enquiry logged", acting_user(), enquiry, channel=form.channel.data)
     db.session.commit()
     flash(f"Enquiry logged with reference {enquiry.reference}.")
     return redirect(url_for(".show", enquiry_id=enquiry.id), 303)

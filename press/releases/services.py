@@ -34,6 +34,7 @@ class ReleaseError(ValueError):
 def record(session: Session, release: Release, action: str, by: User | None, changes: dict | None = None) -> None:
     """Add an entry to the release's history."""
     session.add(ReleaseEvent(release=release, user=by, action=action, changes=changes or {}, at=clock.now()))
+    audit(session, f"release {action}", by, release, **({"fields": sorted(changes)} if changes else {}))
 
 
 def next_reference(session: Session, prefix: str, day: date) -> str:
@@ -137,7 +138,7 @@ def add_contact_user(session: Session, *, name: str, email: str, job_title: str 
             session.flush()
     except IntegrityError as error:
         raise ReleaseError(f"There is already an account for {user.email}.", "email") from error
-    audit(session, "account added as a media contact", by, user_id=user.id, email=user.email, role=role)
+    audit(session, "account added as a media contact", by, user, email=user.email, role=role)
     return user
 
 
