@@ -6,6 +6,7 @@ from sqlalchemy import select
 from press.accounts.models import AccountLink, User
 from press.audit import AuditEvent
 from press.extensions import db
+from press.outbox.models import Delivery
 from tests.conftest import PASSWORD
 from tests.test_users_admin import emailed_links
 
@@ -134,3 +135,16 @@ def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(clien
     assert elsewhere.get("/staff/enquiries/").status_code == 302, "signed out there"
     auth.logout()
     assert auth.login("sam@council.example", NEW_PASSWORD).status_code == 302
+
+
+def test_the_outbox_keeps_no_secret_that_opens_the_account(app, client, make_user, mail_server):
+    make_user("staff", email="sam@council.example")
+    forgot(client, "sam@council.example")
+    [link] = emailed_links(app, mail_server, "sam@council.example")
+    with app.app_context():
+        [delivery] = db.session.scalars(select(Delivery)).all()
+        [stored] = db.session.scalars(select(AccountLink)).all()
+        assert delivery.payload == {"user_id": delivery.payload["user_id"]}, "no secret in the outbox"
+        assert stored.token_hash not in link, "the table holds a hash of the link, not the link"
+        secret = link.rsplit("/", 1)[-1]
+        assert secret not in str(delivery.payload) and secret != delivery.secret

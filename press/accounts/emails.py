@@ -2,7 +2,7 @@
 
 from email.message import EmailMessage
 
-from press.accounts.links import LIFETIMES
+from press.accounts.links import LIFETIMES, token_for
 from press.accounts.models import LinkPurpose, User
 from press.extensions import db
 from press.links import absolute_url
@@ -20,7 +20,7 @@ def _user(delivery: Delivery) -> User:
 
 def _context(delivery: Delivery, purpose: LinkPurpose) -> dict:
     hours = int(LIFETIMES[purpose].total_seconds() // 3600)
-    return {"user": _user(delivery), "link": absolute_url("accounts.set_password", token=delivery.payload["token"]),
+    return {"user": _user(delivery), "link": absolute_url("accounts.set_password", token=token_for(delivery)),
             "valid_for": f"{hours} hour{'s' if hours != 1 else ''}" if hours < 48 else f"{hours // 24} days"}
 
 
@@ -37,5 +37,5 @@ def reset(delivery: Delivery) -> EmailMessage:
                      subject="Reset your press office password")
 
 
-INVITATION = kinds.register(kinds.Kind("account-invitation", invitation, payload=("user_id", "token", "invited_by")))
-RESET = kinds.register(kinds.Kind("account-reset", reset, payload=("user_id", "token")))
+INVITATION = kinds.register(kinds.Kind("account-invitation", invitation, payload=("user_id", "invited_by")))
+RESET = kinds.register(kinds.Kind("account-reset", reset, payload=("user_id",)))

@@ -1,17 +1,22 @@
 """Single-use, short-lived links to set a password: an invitation to a new colleague, or a forgotten-password reset.
 
-The link carries a random secret; the database keeps only its SHA-256, so a copy of the table opens no account.
+The link's secret is an HMAC, under the secret key, of its email's delivery id and random value: it is made again
+when the email is built and kept nowhere, so the outbox row holds no secret, and the database keeps only the
+link's SHA-256. A copy of the database opens no account.
 """
 
+import base64
 import hashlib
-import secrets
+import hmac
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.accounts.models import AccountLink, LinkPurpose, User
+from press.outbox.models import Delivery
 
 # An invitation waits for someone to get round to it; a reset is asked for by the person, who is there now.
 LIFETIMES = {LinkPurpose.INVITATION: timedelta(days=3), LinkPurpose.RESET: timedelta(hours=1)}
@@ -21,15 +26,22 @@ def hashed(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def make_link(session: Session, user: User, purpose: LinkPurpose) -> str:
-    """A new link's secret for this person; any link they were sent before stops working."""
+def token_for(delivery: Delivery) -> str:
+    """The secret of the link the email of this delivery carries: 43 URL-safe characters."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"account-link:{delivery.id}:{delivery.secret}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def make_link(session: Session, user: User, purpose: LinkPurpose, delivery: Delivery) -> None:
+    """Make the link that this (flushed) delivery's email carries for this person; any link they were sent before
+    stops working."""
     session.execute(delete(AccountLink).where(AccountLink.user_id == user.id))
-    token = secrets.token_urlsafe(32)
+    token = token_for(delivery)
     now = clock.now()
     session.add(AccountLink(user_id=user.id, purpose=purpose, token_hash=hashed(token), created_at=now,
                             expires_at=now + LIFETIMES[purpose]))
     session.flush()
-    return token
 
 
 def valid_link(session: Session, token: str) -> AccountLink | None:

@@ -33,9 +33,9 @@ def has_password(user: User) -> bool:
 
 def send_invitation(session: Session, user: User, *, by: User) -> None:
     """Email the person a link to set their password; a link sent before stops working."""
-    token = links.make_link(session, user, LinkPurpose.INVITATION)
-    enqueue(session, kind=INVITATION, to_address=user.email,
-            payload={"user_id": user.id, "token": token, "invited_by": by.name})
+    delivery = enqueue(session, kind=INVITATION, to_address=user.email,
+                       payload={"user_id": user.id, "invited_by": by.name})
+    links.make_link(session, user, LinkPurpose.INVITATION, delivery)
     audit(session, "invitation sent", by, user, user_id=user.id, email=user.email)
 
 
@@ -106,8 +106,8 @@ def request_reset(session: Session, email: str) -> None:
     user = find_user_by_email(session, email)
     if user is None or not user.active:
         return
-    token = links.make_link(session, user, LinkPurpose.RESET)
-    enqueue(session, kind=RESET, to_address=user.email, payload={"user_id": user.id, "token": token})
+    delivery = enqueue(session, kind=RESET, to_address=user.email, payload={"user_id": user.id})
+    links.make_link(session, user, LinkPurpose.RESET, delivery)
     audit(session, "password reset asked for", None, user, user_id=user.id)
 
 
