@@ -39,10 +39,8 @@ def send_invitation(session: Session, user: User, *, by: User) -> None:
     audit(session, "invitation sent", by, user, user_id=user.id, email=user.email)
 
 
-def invite_user(session: Session, *, email: str, name: str, role: str, job_title: str, phone: str, by: User) -> User:
-    """Make an account with no password yet and email its owner a link to choose one."""
-    if role not in set(Role):
-        raise FieldError("Choose what they may do here.", "role")
+def new_account(session: Session, *, email: str, name: str, role: str, job_title: str = "", phone: str = "") -> User:
+    """An account with no password yet, written in this transaction; a FieldError at the email if it has one."""
     if find_user_by_email(session, email) is not None:
         raise FieldError(f"There is already an account for {normalise_email(email)}.", "email")
     user = User(email=normalise_email(email), name=name.strip(), role=role, job_title=job_title.strip(),
@@ -51,8 +49,16 @@ def invite_user(session: Session, *, email: str, name: str, role: str, job_title
         with session.begin_nested():
             session.add(user)
             session.flush()
-    except IntegrityError as error:
+    except IntegrityError as error:  # made at the same moment by another request
         raise FieldError(f"There is already an account for {user.email}.", "email") from error
+    return user
+
+
+def invite_user(session: Session, *, email: str, name: str, role: str, job_title: str, phone: str, by: User) -> User:
+    """Make an account with no password yet and email its owner a link to choose one."""
+    if role not in set(Role):
+        raise FieldError("Choose what they may do here.", "role")
+    user = new_account(session, email=email, name=name, role=role, job_title=job_title, phone=phone)
     audit(session, "user invited", by, user, user_id=user.id, email=user.email, role=role)
     send_invitation(session, user, by=by)
     return user

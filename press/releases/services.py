@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from press import clock, uktime
-from press.accounts.models import NO_PASSWORD, Role, User
-from press.accounts.services import find_user_by_email, normalise_email
+from press.accounts import people
+from press.accounts.models import Role, User
 from press.audit import audit
 from press.releases import files
 from press.releases.models import Attachment, Release, ReleaseEvent, Status, Withdrawal
@@ -127,17 +127,11 @@ def add_contact_user(session: Session, *, name: str, email: str, job_title: str 
     """Give the person a release names an account, with no password yet, so they can be its media contact."""
     if role not in (Role.MANAGER, Role.STAFF):
         raise ReleaseError("Choose what they may do here.", "role")
-    if find_user_by_email(session, email) is not None:
-        raise ReleaseError(f"There is already an account for {normalise_email(email)}: choose it from the list of"
-                           " existing users instead.", "email")
-    user = User(email=normalise_email(email), name=name.strip(), role=role, job_title=job_title.strip(),
-                phone=phone.strip(), password_hash=NO_PASSWORD)
     try:
-        with session.begin_nested():
-            session.add(user)
-            session.flush()
-    except IntegrityError as error:
-        raise ReleaseError(f"There is already an account for {user.email}.", "email") from error
+        user = people.new_account(session, email=email, name=name, role=role, job_title=job_title, phone=phone)
+    except people.FieldError as error:
+        raise ReleaseError(f"{str(error).rstrip('.')}: choose it from the list of existing users instead.",
+                           error.field) from error
     audit(session, "account added as a media contact", by, user, email=user.email, role=role)
     return user
 
