@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectMultipleField, StringField
+from wtforms import Field, IntegerField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
-from wtforms.validators import Optional
+from wtforms.validators import Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from press import clock, uktime
@@ -41,6 +41,35 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class WholeNumberField(IntegerField):
+    """A whole number typed in a box; anything else gets the field's own message, and is shown again as typed.
+
+    A text box (with a numeric keypad on phones) rather than type=number, which lets a browser change or
+    drop what was typed before the form sees it.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, invalid: str = "Enter a whole number, such as 30.", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        if not re.fullmatch(r"\d{1,9}", text):
+            self.data = None
+            raise ValueError(self.invalid)
+        self.data = int(text)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            # The message above says it all; a range check on nothing would only repeat it.
+            raise StopValidation
 
 
 # --- Dates and times, typed the same way whatever the browser's language ----------------------------------

@@ -193,6 +193,7 @@ def test_a_deactivated_user_is_signed_out_at_once_and_cannot_sign_in_until_react
 PUBLIC = {"accounts.login", "accounts.start", "accounts.forgot_password", "accounts.reset_sent",
           "accounts.set_password"}
 ADMINS_ONLY_PREFIX = "/staff/users"
+ADMINS_ONLY = {"/staff/settings"}
 
 
 def account_routes(app) -> list[tuple[str, str, str]]:
@@ -207,7 +208,7 @@ def fill(rule: str, user_id: int) -> str:
 
 def test_every_account_route_is_one_of_these(app):
     rules = {rule for rule, _, _ in account_routes(app)}
-    assert {"/staff/users/", "/staff/users/invite", "/staff/account"} <= rules
+    assert {"/staff/users/", "/staff/users/invite", "/staff/account", "/staff/settings"} <= rules
     assert all(rule.startswith("/staff") for rule in rules)
 
 
@@ -232,7 +233,7 @@ def test_each_account_route_lets_in_only_the_roles_it_is_for(app, client, make_u
             assert status < 500, (who, method, rule, status)
         elif not signed_in:
             assert status == 302 and location.startswith("/staff/login"), (who, method, rule, status)
-        elif rule.startswith(ADMINS_ONLY_PREFIX) and who != "admin":
+        elif (rule.startswith(ADMINS_ONLY_PREFIX) or rule in ADMINS_ONLY) and who != "admin":
             assert status == 403, (who, method, rule, status)
         else:
             assert status in (200, 302, 400, 422), (who, method, rule, status)

@@ -4,7 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from press.accounts import emails, password, sessions, twofactor_views, users, views  # noqa: F401 - routes, kinds of email
+    from press.accounts import (  # noqa: F401 - routes, kinds of email
+        emails, password, sessions, settings, twofactor_views, users, views,
+    )
 
     app.register_blueprint(views.bp)
     app.register_blueprint(twofactor_views.bp)

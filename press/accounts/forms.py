@@ -1,9 +1,9 @@
 from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from press.accounts.services import MIN_PASSWORD_LENGTH
-from press.forms import BaseForm
+from press.forms import BaseForm, CheckboxesField, WholeNumberField
 
 
 class LoginForm(BaseForm):
@@ -95,3 +95,31 @@ class ChangePasswordForm(BaseForm):
         render_kw={"autocomplete": "current-password"})
     new_password = new_password_field()
     confirm = confirm_field()
+
+
+MOST_IDLE_MINUTES = 24 * 60
+MOST_HOURS = 7 * 24
+
+
+class SignInSettingsForm(BaseForm):
+    two_factor_roles = CheckboxesField(
+        "Who must sign in with a code from an authenticator app",
+        choices=[SelectChoice("admin", "Admins"), SelectChoice("manager", "Managers"), SelectChoice("staff", "Staff")],
+        description="Each time they sign in, after their password. Anyone in these roles who has not set it up is "
+                    "asked to before they can go on.",
+    )
+    idle_minutes = WholeNumberField(
+        "Sign people out after this many minutes unused", invalid="Enter the minutes as a whole number, such as 60.",
+        validators=[InputRequired("Enter a number of minutes, or 0 for no limit."),
+                    NumberRange(0, MOST_IDLE_MINUTES, f"Enter a number of minutes from 0 to {MOST_IDLE_MINUTES}.")],
+        description="0 means no limit. 60 is usual for an office that handles personal data.",
+        render_kw={"inputmode": "numeric"},
+    )
+    max_hours = WholeNumberField(
+        "Sign people out this many hours after they signed in, however busy",
+        invalid="Enter the hours as a whole number, such as 10.",
+        validators=[InputRequired("Enter a number of hours, or 0 for no limit."),
+                    NumberRange(0, MOST_HOURS, f"Enter a number of hours from 0 to {MOST_HOURS}.")],
+        description="0 means no limit. 10 covers a working day.",
+        render_kw={"inputmode": "numeric"},
+    )

@@ -1,9 +1,10 @@
 """How long a signed-in session lasts: it ends after a spell of no use, and in any case some hours after sign-in."""
 
-from flask import Flask, current_app, flash, request, session
+from flask import Flask, flash, request, session
 from flask_login import logout_user, user_logged_in
 
 from press import clock
+from press.accounts import policy
 from press.accounts.views import bp
 
 # The session's own clock, in seconds since the epoch: when it signed in, and when it was last used.
@@ -22,8 +23,8 @@ def start_the_clock(sender: Flask, **_: object) -> None:  # noqa: ARG001 - blink
 
 def expired(now: float) -> str | None:
     """Why the session in the cookie has run out, or None while it has not; a limit set to 0 is no limit."""
-    config = current_app.config
-    idle, longest = config["PRESS_SESSION_IDLE_MINUTES"], config["PRESS_SESSION_MAX_HOURS"]
+    rules = policy.current()
+    idle, longest = rules.idle_minutes, rules.max_hours
     if not idle and not longest:
         return None
     started, seen = session.get(SIGNED_IN_AT), session.get(SEEN_AT)

@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from press import clock
+from press.accounts import policy
 from press.accounts.models import User
 from press.audit import audit
 from press.database import UTCDateTime
@@ -59,8 +60,8 @@ class RecoveryCode(db.Model):
 # --- Who needs it ------------------------------------------------------------------------------------------
 
 def required_roles() -> set[str]:
-    """The roles PRESS_REQUIRE_2FA_FOR names (such as "admin,manager")."""
-    return {role.strip().lower() for role in current_app.config["PRESS_REQUIRE_2FA_FOR"].split(",") if role.strip()}
+    """The roles that must sign in with a code, as the settings page (or else PRESS_REQUIRE_2FA_FOR) has them."""
+    return set(policy.current().two_factor_roles)
 
 
 def settings_of(session: Session, user: User) -> TwoFactor | None:

@@ -125,6 +125,21 @@ def code():
     return render_template("accounts/two_factor_code.html", form=form, error=None)
 
 
+# What someone who must set up two-factor sign-in can still open before they have.
+BEFORE_SETUP = {"two_factor.enrol", "accounts.logout", "static"}
+
+
+@bp.before_app_request
+def set_up_first() -> Response | None:
+    """Send a signed-in user whose role now requires two-factor sign-in to set it up before any staff page."""
+    if request.endpoint in BEFORE_SETUP or not request.path.startswith("/staff/"):
+        return None
+    if current_user.is_authenticated and twofactor.must_enrol(db.session, current_user):
+        flash("Your organisation now asks you to sign in with a code as well as your password. Set it up to go on.")
+        return redirect(url_for("two_factor.enrol"))
+    return None
+
+
 def enrolling() -> tuple[User, str | None] | None:
     """Who is setting up: the signed-in user, or one half signed in whose role requires it first."""
     if current_user.is_authenticated:
