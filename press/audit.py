@@ -11,6 +11,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from werkzeug.local import LocalProxy
 
 from press import clock
 from press.database import UTCDateTime
@@ -60,6 +61,9 @@ def audit(session: Session, action: str, by: Any, subject: Any = None, **details
     ``by`` is the staff member who did it, or None for a command or a member of the public; ``subject`` is
     the object it was done to (a contact, a release, a distribution ...), already flushed so it has an id.
     """
+    if isinstance(subject, LocalProxy):
+        # current_user as the subject: its kind is the user it stands for, not "local proxy".
+        subject = subject._get_current_object()
     session.add(AuditEvent(
         action=action, user_id=by.id if by is not None else None, details=details, at=clock.now(),
         object_kind=object_kind(subject) if subject is not None else None,

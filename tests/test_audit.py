@@ -184,6 +184,19 @@ def test_logging_an_enquiry_and_revoking_early_access_are_recorded(app, client, 
                                        ("enquiry logged", "enquiry", enquiry_id, "127.0.0.1", manager)]
 
 
+def test_changes_people_make_to_their_own_account_name_their_user_as_the_object(app, client, manager):
+    start = last_id(app)
+    assert client.post("/staff/account/profile", data={"name": "Mary Manager", "job_title": "Head of Press",
+                                                       "phone": ""}).status_code == 302
+    assert client.post("/staff/account/password", data={
+        "current_password": PASSWORD, "new_password": "a kettle of fish and chips",
+        "confirm": "a kettle of fish and chips"}).status_code == 302
+    assert client.post("/staff/account/sign-out-everywhere").status_code == 302
+    assert [entry[:3] for entry in new_entries(app, start)] == [
+        ("profile changed", "user", manager), ("password changed", "user", manager),
+        ("signed out everywhere", "user", manager)]
+
+
 # --- Who may read it ---------------------------------------------------------------------------------------------
 
 def test_only_admins_see_the_audit_trail(client, auth, make_user):
