@@ -24,7 +24,7 @@ from press.database import MAX_ID, UTCDateTime
 from press.enquiries.log import ChoiceField, day_start, short_moment, uk_time
 from press.enquiries.queries import Cursor
 from press.extensions import db
-from press.forms import BaseForm, DatePartsField
+from press.forms import BaseForm, DatePartsField, repeat_args
 from press.spreadsheets import csv_download, safe_cell
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
@@ -102,10 +102,7 @@ def filter_form() -> tuple[AuditFilterForm, AuditFilters, dict[str, str]]:
     """The filter form from the query string, the filters it asks for, and the arguments that repeat them."""
     form = AuditFilterForm(formdata=request.args, meta={"csrf": False})
     form.set_choices(db.session)
-    filters = read_filters(form)
-    args = {name: str(form[name].raw_data[0]) for name in FILTER_NAMES
-            if not form[name].errors and form[name].raw_data and form[name].raw_data[0]}
-    return form, filters, {name: value.translate(dict.fromkeys(range(32))) for name, value in args.items()}
+    return form, read_filters(form), repeat_args(form, FILTER_NAMES)
 
 
 def conditions(filters: AuditFilters) -> list[ColumnElement[bool]]:

@@ -32,6 +32,13 @@ class BaseForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
 
+def repeat_args(form: BaseForm, names: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The query-string arguments that ask for a filter form's good choices again, for links to other pages."""
+    typed = {name: str(form[name].raw_data[0]) for name in names
+             if not form[name].errors and form[name].raw_data and form[name].raw_data[0]}
+    return {name: value.translate(dict.fromkeys(range(32))) for name, value in typed.items()}
+
+
 class ActionForm(BaseForm):
     """A button that changes something: the form carries only the CSRF token."""
 

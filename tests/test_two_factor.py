@@ -75,7 +75,7 @@ def test_setting_up_shows_a_qr_code_and_the_key_then_confirms_a_first_code(app, 
         stored = db.session.scalars(select(twofactor.RecoveryCode.code_hash)).all()
         assert len(stored) == 10 and not {code.replace("-", "") for code in codes} & set(stored)
         assert {twofactor.hash_recovery_code(code) for code in codes} == set(stored)
-        assert [e.action for e in db.session.scalars(select(AuditEvent))] == ["two-factor-on"]
+        assert [e.action for e in db.session.scalars(select(AuditEvent))] == ["signed in", "two-factor sign-in turned on"]
     assert "Two-factor sign-in is on" in client.get("/staff/account/two-factor").get_data(as_text=True)
 
 
@@ -268,7 +268,7 @@ def test_an_admin_resets_a_users_two_factor_and_it_is_recorded(app, client, auth
     assert client.post(reset, data={"next": "https://elsewhere.example/"}).headers["Location"] == "/staff/users/"
     auth.logout()
     with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "two-factor-reset")).all()
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "two-factor sign-in reset")).all()
         assert events[0].user.email == "ada@council.example"
         assert events[0].details == {"user_id": mary, "email": "mary@council.example"}
         assert not twofactor.is_enabled(db.session, db.session.get(User, mary))

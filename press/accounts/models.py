@@ -37,14 +37,32 @@ class User(UserMixin, db.Model):
     job_title: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Sessions carry this token, not the id, so changing it signs the user out everywhere.
+    # Each sign-in notes this token, and ends when it changes: changing it signs the user out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Set for the signed-in user by press.accounts.signins: the key their cookie carries, and its row.
+    sign_in_key = None
+    current_sign_in = None
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        """The same account: the same row, whichever sign-in (if any) each object came with."""
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def get_id(self) -> str:
-        return self.session_token
+        if self.sign_in_key is None:
+            raise RuntimeError("Sign in through press.accounts.signins.begin, which makes the key the cookie carries.")
+        return self.sign_in_key
 
     @property
     def is_active(self) -> bool:

@@ -1,10 +1,10 @@
 """Passwords and profiles: a forgotten password, the emailed link that sets one, and a person's own account page."""
 
-from flask import flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from press.accounts import links, people
+from press.accounts import links, people, signins
 from press.accounts.forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, SetPasswordForm
 from press.accounts.models import LinkPurpose, User
 from press.accounts.services import AccountError
@@ -60,7 +60,9 @@ def set_password(token: str) -> str | Response | tuple[str, int]:
 def _account_page(profile: ProfileForm | None = None, password: ChangePasswordForm | None = None,
                   status: int = 200) -> tuple[str, int]:
     return render_template("accounts/account.html", profile=profile or ProfileForm(obj=current_user),
-                           password=password or ChangePasswordForm(formdata=None), action_form=ActionForm()), status
+                           password=password or ChangePasswordForm(formdata=None), action_form=ActionForm(),
+                           sign_ins=signins.open_sign_ins(db.session, current_user),
+                           browser_name=signins.browser_name), status
 
 
 @bp.get("/account")
@@ -92,11 +94,9 @@ def change_password() -> tuple[str, int] | Response:
         except people.FieldError as error:
             form[error.field].errors = [str(error)]
         else:
-            user = current_user._get_current_object()
-            db.session.commit()
             # The new session token ends every other session; this one starts afresh with it.
-            session.clear()
-            login_user(user)
+            signins.begin(db.session, current_user._get_current_object(), signins.Method.NEW_PASSWORD)
+            db.session.commit()
             flash("Your password is changed. You have been signed out everywhere else.")
             return redirect(url_for("accounts.account"))
     return _account_page(password=form, status=422)
@@ -112,3 +112,16 @@ def sign_out_everywhere() -> Response:
     session.clear()
     flash("You have signed out everywhere, on this device and every other.")
     return redirect(url_for("accounts.login"))
+
+
+@bp.post("/account/sign-ins/<int:sign_in_id>/end")
+@login_required
+def end_sign_in(sign_in_id: int) -> Response:
+    """Sign out one of the person's other sessions; only their own can be found."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not signins.end_other(db.session, current_user, sign_in_id):
+        abort(404)
+    db.session.commit()
+    flash("That session is signed out.")
+    return redirect(url_for("accounts.account", _anchor="signed-in"))

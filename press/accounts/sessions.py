@@ -1,11 +1,12 @@
 """How long a signed-in session lasts: it ends after a spell of no use, and in any case some hours after sign-in."""
 
 from flask import Flask, flash, request, session
-from flask_login import logout_user, user_logged_in
+from flask_login import current_user, logout_user, user_logged_in
 
 from press import clock
-from press.accounts import policy
+from press.accounts import policy, signins
 from press.accounts.views import bp
+from press.extensions import db
 
 # The session's own clock, in seconds since the epoch: when it signed in, and when it was last used.
 SIGNED_IN_AT = "signed_in_at"
@@ -45,8 +46,14 @@ def end_stale_sessions() -> None:
     now = clock.now().timestamp()
     why = expired(now)
     if why is not None:
+        if current_user.is_authenticated:
+            signins.clear_ended(db.session, current_user, clock.now())
+            db.session.commit()
         logout_user()
         session.clear()
         flash(why)
     elif now - session.get(SEEN_AT, 0) >= SEEN_GRANULARITY:
         session[SEEN_AT] = now
+        if current_user.is_authenticated:
+            signins.note_use(db.session, current_user)
+            db.session.commit()

@@ -143,7 +143,7 @@ def confirm_enrolment(session: Session, user: User, code: str) -> list[str] | No
         return None
     found.enabled_at = clock.now()
     codes = new_recovery_codes(session, user)
-    audit(session, "two-factor-on", user, user, user_id=user.id)
+    audit(session, "two-factor sign-in turned on", user, user, user_id=user.id)
     return codes
 
 
@@ -151,7 +151,7 @@ def reset_two_factor(session: Session, user: User, *, by: User) -> None:
     """Turn a user's two-factor sign-in off (a lost phone): they set it up again at their next sign-in if required."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
-    audit(session, "two-factor-reset", by, user, user_id=user.id, email=user.email)
+    audit(session, "two-factor sign-in reset", by, user, user_id=user.id, email=user.email)
     session.flush()
 
 
@@ -182,7 +182,7 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
 
 def regenerate_recovery_codes(session: Session, user: User) -> list[str]:
     codes = new_recovery_codes(session, user)
-    audit(session, "two-factor-recovery-codes", user, user, user_id=user.id)
+    audit(session, "recovery codes replaced", user, user, user_id=user.id)
     return codes
 
 

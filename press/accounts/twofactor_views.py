@@ -9,10 +9,10 @@ import hashlib
 from flask import (
     Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, session, url_for,
 )
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from press import clock
-from press.accounts import queries, twofactor
+from press.accounts import queries, signins, twofactor
 from press.accounts.access import roles_required, safe_next, staff_required
 from press.accounts.models import Role, User
 from press.accounts.twofactor_emails import tell_recovery_code_used
@@ -61,11 +61,9 @@ def pending_sign_in() -> tuple[User, str] | None:
     return user, safe_next(target if isinstance(target, str) else None, url_for("releases.index"))
 
 
-def finish_sign_in(user: User) -> None:
+def finish_sign_in(user: User, method: str = signins.Method.CODE) -> None:
     """Sign in with a fresh session, as the password step would have without two-factor sign-in."""
-    session.clear()
-    login_user(user)
-    user.last_login_at = clock.now()
+    signins.begin(db.session, user, method)
 
 
 def pending_account() -> str:
@@ -118,7 +116,7 @@ def code():
         else:
             accepted = twofactor.use_code(db.session, settings, form.code.data)
         if accepted:
-            finish_sign_in(user)
+            finish_sign_in(user, signins.Method.RECOVERY_CODE if form.recovery else signins.Method.CODE)
             db.session.commit()
             return redirect(target)
         form.code.errors.append(WRONG_CODE)
@@ -169,6 +167,9 @@ def enrol():
         if codes is not None:
             if target is not None:
                 finish_sign_in(user)
+            else:
+                # Signing in now takes more than the password: a cookie copied before it no longer works.
+                signins.renew(db.session, user)
             db.session.commit()
             # Shown in this answer only, never kept or put in a cookie: the page says to write them down now.
             return render_template("accounts/two_factor_recovery_codes.html", codes=codes,

@@ -3,9 +3,9 @@ import hashlib
 from flask import (
     Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, session, url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from press.accounts import queries, services, twofactor
+from press.accounts import services, signins, twofactor
 from press.accounts.access import safe_next, staff_required
 from press.accounts.forms import LoginForm
 from press.accounts.models import User
@@ -20,8 +20,8 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def load_user(token: str) -> User | None:
-    return queries.signed_in_user(db.session, token)
+def load_user(key: str) -> User | None:
+    return signins.load(db.session, key)
 
 
 def login_limit() -> str:
@@ -71,9 +71,7 @@ def login():
             target = safe_next(request.args.get("next"), url_for("releases.index"))
             if twofactor.is_enabled(db.session, user) or twofactor.must_enrol(db.session, user):
                 return begin_second_step(user, target)
-            # A fresh session on sign-in, so nothing set before it survives (fixation).
-            session.clear()
-            login_user(user)
+            signins.begin(db.session, user, signins.Method.PASSWORD)
             db.session.commit()
             return redirect(target)
         error = "The email address or password is not right."
@@ -83,6 +81,8 @@ def login():
 @bp.post("/logout")
 @staff_required
 def logout():
+    signins.end(db.session, current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.")

@@ -28,7 +28,7 @@ from press.enquiries.models import (
 )
 from press.enquiries.queries import Cursor, LogFilters
 from press.extensions import db
-from press.forms import BaseForm, DatePartsField
+from press.forms import BaseForm, DatePartsField, repeat_args
 from press.spreadsheets import FORMULA_START, csv_download, safe_cell
 
 EXPORT_CHUNK = 1000
@@ -130,11 +130,7 @@ def filter_form() -> tuple[LogFilterForm, LogFilters, dict[str, str]]:
     """The filter form from the query string, the filters it asks for, and the arguments that repeat them."""
     form = LogFilterForm(formdata=request.args, meta={"csrf": False})
     form.set_people(active_users(db.session))
-    filters = read_filters(form)
-    args = {name: str(form[name].raw_data[0]) for name in FILTER_NAMES
-            if not form[name].errors and form[name].raw_data and form[name].raw_data[0]}
-    args = {name: value.translate(dict.fromkeys(range(32))) for name, value in args.items()}
-    return form, filters, args
+    return form, read_filters(form), repeat_args(form, FILTER_NAMES)
 
 
 def short_moment(moment: datetime | None) -> str:

@@ -6,6 +6,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -123,17 +124,18 @@ class Browsing:
         self.base_url = base_url
         self.opened: list[WatchedContext] = []
 
-    def new_context(self) -> WatchedContext:
-        """Start a fresh visitor: no cookies, British locale and London time."""
-        context = self.browser.new_context(base_url=self.base_url, locale="en-GB", timezone_id="Europe/London")
+    def new_context(self, **options: Any) -> WatchedContext:
+        """Start a fresh visitor: no cookies, British locale and London time (and any other context options)."""
+        context = self.browser.new_context(base_url=self.base_url, locale="en-GB", timezone_id="Europe/London",
+                                           **options)
         context.set_default_timeout(5_000)
         watched = WatchedContext(context)
         self.opened.append(watched)
         return watched
 
-    def new_page(self) -> Page:
+    def new_page(self, **options: Any) -> Page:
         """Open a page in a fresh visitor's context."""
-        return self.new_context().context.new_page()
+        return self.new_context(**options).context.new_page()
 
     def watch_of(self, page: Page) -> WatchedContext:
         """Find the watched context a page belongs to."""
