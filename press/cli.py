@@ -4,6 +4,7 @@ import functools
 import secrets
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from press import clock, database_errors, uktime
 from press.accounts import services as accounts
 from press.accounts.models import Role
+from press.bounces import listener
 from press.contacts import importing as contact_imports
 from press.contacts.csvimport import ImportFileError
 from press.contacts.services import lists_named
@@ -265,3 +267,18 @@ def purge_enquiries(months: int | None) -> None:
     purge = retention.purge_enquiries(db.session, months, run_by="flask press purge-enquiries")
     db.session.commit()
     click.echo(f"{purge.anonymised} enquiries received before {uktime.format_moment(purge.cutoff)} anonymised")
+
+
+@press_cli.command("bounces")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=listener.DEFAULT_PORT, show_default=True,
+              help="The port to listen on (0: any free one, printed at start).")
+def bounces(host: str, port: int) -> None:
+    """Take bounces by SMTP until SIGTERM: the relay delivers mail for the bounce address here."""
+    configure_logging()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    with listener.BounceListener(current_app._get_current_object(), host=host, port=port) as running:
+        click.echo(f"Taking bounces on {running.host}:{running.port}")
+        stopping.wait()

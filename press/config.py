@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_ENQUIRY_RATE_LIMIT": "10 per minute;60 per day",
     # Enquiries older than this lose the journalist's personal data (flask press purge-enquiries).
     "PRESS_ENQUIRY_RETENTION_MONTHS": 24,
+    # Temporary bounces score a point against a contact, at most one a day; this many bounce the contact, and
+    # a score with no new point for this many days starts again from nothing.
+    "PRESS_BOUNCE_SCORE_THRESHOLD": 3,
+    "PRESS_BOUNCE_SCORE_STALE_DAYS": 7,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Should the shared storage (Redis) be unreachable, each process counts in its own memory, so the
     # limits still hold per process and pages keep answering; it goes back to Redis once Redis answers.
@@ -120,6 +124,8 @@ INT_SETTINGS = (
     "PRESS_SIGNUP_CONFIRM_DAYS",
     "PRESS_SESSION_IDLE_MINUTES",
     "PRESS_SESSION_MAX_HOURS",
+    "PRESS_BOUNCE_SCORE_THRESHOLD",
+    "PRESS_BOUNCE_SCORE_STALE_DAYS",
 )
 FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
 BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")

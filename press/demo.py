@@ -117,6 +117,8 @@ CONTACTS = [
      ["Local press"]),
     ("Megan Price", "Eastgate Echo", "Editor", "megan.price@eastgate-echo.example", "01632 960221", ["Local press"]),
     ("Tariq Aziz", "Eastgate Echo", "Reporter", "tariq.aziz@eastgate-echo.example", "01632 960222", ["Local press"]),
+    # Left the paper; the local mail catcher bounces the reserved domain, so a send shows a bounce handled.
+    ("Owen Pryce", "Eastgate Echo", "Reporter (left)", "owen.pryce@bounce.invalid", "", ["Local press"]),
     ("Joanna Kerr", "Westbury Mercury", "Chief Reporter", "joanna.kerr@mercury.example", "01632 960231",
      ["Local press"]),
     ("Sam Whitaker", "Westbury Mercury", "Photographer", "sam.whitaker@mercury.example", "07700 900231",

@@ -35,7 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from press import accounts, audit_views, contacts, database, distribution, enquiries, newsroom, releases, security, templating
+    from press import (
+        accounts, audit_views, bounces, contacts, database, distribution, enquiries, newsroom, releases, security,
+        templating,
+    )
     from press.accounts.access import editor_required
     from press.cli import press_cli
     from press.outbox import caught
@@ -47,7 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     # Each area registers its own blueprints; the order is the order of the staff navigation.
-    for area in (accounts, releases, newsroom, contacts, distribution, enquiries):
+    for area in (accounts, releases, newsroom, contacts, distribution, bounces, enquiries):
         area.init_app(app)
     caught.init_app(app, guard=editor_required)
     audit_views.init_app(app)

@@ -155,8 +155,11 @@ def main() -> int:
     env = local_environment(port, catcher_port, instance)
     catching = "PRESS_MAIL_CATCHER_DIR" in env
     taken = [f"{port} (set PORT to use another)"] if port_in_use(port) else []
+    bounce_port = int(os.environ.get("PRESS_BOUNCE_PORT", "8026"))
     if catching and port_in_use(catcher_port):
         taken.append(f"{catcher_port} (set PRESS_CATCHER_PORT to use another)")
+    if catching and port_in_use(bounce_port):
+        taken.append(f"{bounce_port} (set PRESS_BOUNCE_PORT to use another)")
     if taken:
         print(f"Cannot start: something is already using port {' and port '.join(taken)}.", file=sys.stderr)
         return 1
@@ -165,9 +168,14 @@ def main() -> int:
         flask("db", "upgrade", env=env)
         login = flask("press", "demo", env=env, capture=True).strip()
         if catching:
+            # The bounce listener takes the reports the catcher sends back for mail to bounce.invalid.
+            processes["bounce listener"] = start([sys.executable, "-m", "flask", "press", "bounces", "--port",
+                                                  str(bounce_port)], env)
             processes["mail catcher"] = start([sys.executable, "-m", "press.outbox.mailcatcher", "--port",
-                                               str(catcher_port), "--directory", env["PRESS_MAIL_CATCHER_DIR"]], env)
-            failed = wait_for(lambda: port_in_use(catcher_port), processes, "the mail catcher")
+                                               str(catcher_port), "--directory", env["PRESS_MAIL_CATCHER_DIR"],
+                                               "--bounce-to", f"{HOST}:{bounce_port}"], env)
+            failed = wait_for(lambda: port_in_use(catcher_port) and port_in_use(bounce_port), processes,
+                              "the mail catcher and the bounce listener")
             if failed:
                 print(f"  Stopped: {failed} did not start.", file=sys.stderr)
                 return 1

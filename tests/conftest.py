@@ -17,9 +17,11 @@ from press import clock, create_app
 from press.accounts import services as accounts
 from press.extensions import db
 from press.releases import services as releases
+from tests.bounces import listener, sent  # noqa: F401 - the bounce tests' release sent to two, and listener
 from tests.disks import small_disk  # noqa: F401 - fixtures for every test
 from tests.mailserver import mail_server, mail_server_factory  # noqa: F401
 from tests.pgserver import own_postgres  # noqa: F401
+from tests.postfix import postfix_mta  # noqa: F401
 
 PASSWORD = "correct horse battery staple"
 

@@ -420,7 +420,7 @@ def test_progress_json_and_the_script_that_polls_it(app, client, sent):
     response = client.get(f"/staff/distributions/{sent}/progress.json")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert response.json == {"state": "sending", "total": 3, "counts": {
-        "queued": 2, "sending": 0, "sent": 1, "failed": 0, "suppressed": 0, "cancelled": 0, "missed": 0}}
+        "queued": 2, "sending": 0, "sent": 1, "failed": 0, "suppressed": 0, "cancelled": 0, "missed": 0, "bounced": 0}}
     page = client.get(f"/staff/distributions/{sent}").data.decode()
     assert '<script src="/static/js/progress.js" defer></script>' in page
     assert f'data-progress-url="/staff/distributions/{sent}/progress.json"' in page and 'role="status"' in page

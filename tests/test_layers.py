@@ -12,7 +12,7 @@ import press
 PACKAGE = pathlib.Path(press.__file__).parent
 
 # The areas, lowest first: an area may import the areas before it, never one after it.
-AREAS = ("accounts", "releases", "contacts", "newsroom", "distribution", "enquiries", "audit_views")
+AREAS = ("accounts", "releases", "contacts", "newsroom", "distribution", "bounces", "enquiries", "audit_views")
 # What assembles the app from every area; nothing below may import these.
 TOP = ("__init__", "factory", "cli", "demo")
 

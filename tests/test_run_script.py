@@ -77,10 +77,11 @@ class Run:
     def __init__(self, tmp_path: Path) -> None:
         self.port = free_port()
         self.catcher_port = next(port for port in iter(free_port, None) if port != self.port)
+        self.bounce_port = next(port for port in iter(free_port, None) if port not in (self.port, self.catcher_port))
         env = {name: value for name, value in os.environ.items()
                if name not in ("MAIL_SERVER", "DATABASE_URL", "SECRET_KEY", "PRESS_BASE_URL")}
         env |= {"PORT": str(self.port), "PRESS_CATCHER_PORT": str(self.catcher_port),
-                "PRESS_INSTANCE_DIR": str(tmp_path / "instance"), "PYTHONUNBUFFERED": "1"}
+                "PRESS_BOUNCE_PORT": str(self.bounce_port), "PRESS_INSTANCE_DIR": str(tmp_path / "instance"), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen([sys.executable, str(SCRIPT)], cwd=ROOT, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -155,6 +156,7 @@ def test_the_login_block_comes_last_and_a_signal_stops_everything(run, tmp_path,
     commands = [command_line(pid) for pid in children]
     assert sum("gunicorn" in c for c in commands) >= 3, f"gunicorn's master and two workers: {commands}"
     assert any("press worker" in c for c in commands) and any("mailcatcher" in c for c in commands), commands
+    assert any("press bounces" in c for c in commands), commands
     assert (tmp_path / "instance" / "press.db").exists() and (tmp_path / "instance" / "secret_key").exists()
 
     run.process.send_signal(signum)
@@ -163,7 +165,7 @@ def test_the_login_block_comes_last_and_a_signal_stops_everything(run, tmp_path,
     while alive(children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(children), [command_line(pid) for pid in alive(children)]
-    assert port_is_free(run.port) and port_is_free(run.catcher_port)
+    assert port_is_free(run.port) and port_is_free(run.catcher_port) and port_is_free(run.bounce_port)
 
 
 def test_a_port_in_use_is_named_with_the_setting_to_change(tmp_path):
@@ -172,7 +174,7 @@ def test_a_port_in_use_is_named_with_the_setting_to_change(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         env = {name: value for name, value in os.environ.items() if name not in ("MAIL_SERVER", "PRESS_BASE_URL")}
-        env |= {"PORT": str(port), "PRESS_CATCHER_PORT": str(free_port()),
+        env |= {"PORT": str(port), "PRESS_CATCHER_PORT": str(free_port()), "PRESS_BOUNCE_PORT": str(free_port()),
                 "PRESS_INSTANCE_DIR": str(tmp_path / "instance")}
         result = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, env=env, text=True, capture_output=True,
                                 timeout=30)

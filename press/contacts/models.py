@@ -84,6 +84,9 @@ class Contact(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ContactStatus.ACTIVE)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # Temporary bounces, at most a point a day (press.bounces); enough of them, not gone stale, bounce the contact.
+    bounce_score: Mapped[int] = mapped_column(default=0, server_default="0")
+    bounce_score_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribe_key: Mapped[str] = mapped_column(String(40), unique=True, default=new_unsubscribe_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

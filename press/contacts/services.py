@@ -147,6 +147,9 @@ def set_status(session: Session, contact: Contact, status: ContactStatus, *, rea
     contact.status = status
     contact.status_changed_at = clock.now()
     contact.status_reason = reason.strip()
+    if status == ContactStatus.ACTIVE:
+        # Made active again, a contact's earlier temporary bounces no longer count against them.
+        contact.bounce_score, contact.bounce_score_at = 0, None
     session.flush()
     record(session, contact, "status changed", by, **{"from": previous, "to": str(status), "reason": reason.strip()})
     audit(session, "contact status changed", by, contact, **{"from": str(previous), "to": str(status)})
@@ -194,7 +197,7 @@ def erase_contact(session: Session, contact: Contact, *, by: User | None) -> Non
     contact.status_changed_at = clock.now()
     session.execute(delete(ContactEvent).where(ContactEvent.contact_id == contact.id))
     session.execute(
-        update(Delivery).where(Delivery.contact_id == contact.id).values(to_address="", payload={})
+        update(Delivery).where(Delivery.contact_id == contact.id).values(to_address="", payload={}, bounce_reason="")
         .execution_options(synchronize_session=False)
     )
     session.flush()

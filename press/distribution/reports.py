@@ -39,6 +39,7 @@ STATUS_LABELS = {
     DeliveryStatus.SUPPRESSED: "Not sent: unsubscribed or bounced",
     DeliveryStatus.CANCELLED: "Cancelled",
     DeliveryStatus.MISSED: "Missed: the time to stop sending had passed",
+    DeliveryStatus.BOUNCED: "Bounced: the address does not take mail",
 }
 CSV_HEADERS = ("Email", "Name", "Outlet", "Status", "Attempts", "Sent at (UK time)", "SMTP code", "Server answer",
                "Message id", "Early-access views")

@@ -123,4 +123,8 @@ def delivery_outcome(delivery: Delivery, now: datetime) -> str:
         return "Not sent: the sending was cancelled before it went"
     if status == DeliveryStatus.MISSED:
         return "Not sent: the time to stop sending passed before it could go"
+    if status == DeliveryStatus.BOUNCED:
+        when = f" at {uk_clock(delivery.bounced_at, now)}" if delivery.bounced_at else ""
+        return (f"Bounced: delivered to the mail server, then sent back{when}"
+                + (f" ({delivery.bounce_reason})" if delivery.bounce_reason else ""))
     return str(status)

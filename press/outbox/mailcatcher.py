@@ -14,10 +14,13 @@ import logging
 import os
 import secrets
 import signal
+import smtplib
 import ssl
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_SIZE = 25 * 1024 * 1024
 DEFAULT_PORT = 8025  # press.config's default MAIL_PORT, so the app finds the catcher unconfigured.
+# Mail to this reserved domain (RFC 2606) is not caught but bounced: the catcher sends the sender a real
+# delivery-status report, as a relay does for an address that does not exist, so bounce handling can be seen.
+BOUNCE_DOMAIN = "bounce.invalid"
 
 
 
@@ -141,24 +147,95 @@ class _CatcherController(SMTPController):
         return _SinkSMTP(self.handler, loop=self.loop, **self.SMTP_kwargs)
 
 
-class _Store:
-    """The aiosmtpd handler that writes each accepted message to the Maildir."""
+def bounces(address: str) -> bool:
+    return address.rpartition("@")[2].lower() == BOUNCE_DOMAIN
 
-    def __init__(self, directory: Path) -> None:
+
+class _Store:
+    """The aiosmtpd handler that writes each accepted message to the Maildir, and bounces the test domain's."""
+
+    def __init__(self, directory: Path, bounce_to: tuple[str, int] | None = None) -> None:
         self.directory = directory
+        self.bounce_to = bounce_to
+        # Reports go out after the answer, one at a time, as a relay's queue sends them.
+        self.reports = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailcatcher-bounces")
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        """Store the message, log one line for it and accept it."""
+        """Store the message, log one line for it and accept it; report the test domain's recipients as failed."""
         data = envelope.original_content or b""
-        message_id = deliver(self.directory, envelope.mail_from or "", envelope.rcpt_tos, data)
-        log.info(
-            "caught %s from <%s> to %s (%d bytes)",
-            message_id,
-            envelope.mail_from,
-            ", ".join(f"<{rcpt}>" for rcpt in envelope.rcpt_tos),
-            len(data),
-        )
-        return f"250 2.0.0 Ok: caught as {message_id}"
+        mail_from = envelope.mail_from or ""
+        null_sender = mail_from.strip("<> ") == ""
+        kept = [rcpt for rcpt in envelope.rcpt_tos if not bounces(rcpt)]
+        failed = [rcpt for rcpt in envelope.rcpt_tos if bounces(rcpt)]
+        answer = "250 2.0.0 Ok"
+        if kept:
+            message_id = deliver(self.directory, mail_from, kept, data)
+            log.info("caught %s from <%s> to %s (%d bytes)", message_id, mail_from,
+                     ", ".join(f"<{rcpt}>" for rcpt in kept), len(data))
+            answer = f"250 2.0.0 Ok: caught as {message_id}"
+        # A bounce is never bounced (RFC 5321 6.1): a null sender gets no report.
+        if failed and not null_sender:
+            self.reports.submit(self.hand_back, mail_from, failure_report(mail_from, failed, data))
+        return answer
+
+    def hand_back(self, mail_from: str, report: bytes) -> None:
+        """Send the report to the bounce listener; without one, or with it down, keep it here to be read."""
+        if self.bounce_to is not None:
+            try:
+                with smtplib.SMTP(*self.bounce_to, timeout=10) as relay:
+                    relay.sendmail("<>", [mail_from], report)
+                log.info("bounced mail from <%s>: report handed to %s:%d", mail_from, *self.bounce_to)
+                return
+            except (OSError, smtplib.SMTPException) as error:
+                log.warning("bounce listener %s:%d did not take the report (%s); keeping it here", *self.bounce_to,
+                            error)
+        deliver(self.directory, "", [mail_from], report)
+
+
+def failure_report(mail_from: str, recipients: list[str], data: bytes) -> bytes:
+    """An RFC 3464 delivery-status report, as a relay writes one, saying the recipients do not exist."""
+    boundary = f"press-mailcatcher-{secrets.token_hex(8)}"
+    headers = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    now = datetime.now(UTC)
+    per_recipient = []
+    for rcpt in recipients:
+        per_recipient += ["", f"Final-Recipient: rfc822; {rcpt}", "Action: failed", "Status: 5.1.1",
+                          "Remote-MTA: dns; press-mailcatcher",
+                          f"Diagnostic-Code: smtp; 550 5.1.1 <{rcpt}>: {BOUNCE_DOMAIN} takes no mail (the local mail "
+                          "catcher bounces it, to show how a bounce is handled)"]
+    lines = [
+        "From: Mail Delivery System <MAILER-DAEMON@press-mailcatcher>",
+        f"To: <{mail_from}>",
+        "Subject: Undelivered Mail Returned to Sender",
+        f"Date: {format_datetime(now)}",
+        f"Message-ID: <{now:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@press-mailcatcher>",
+        "Auto-Submitted: auto-replied",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        "Content-Type: text/plain; charset=us-ascii",
+        "",
+        "This is the local mail catcher. Your message could not be delivered to:",
+        *(f"  <{rcpt}>" for rcpt in recipients),
+        f"Addresses at {BOUNCE_DOMAIN} never take mail: the catcher bounces them so that a bounce can be seen.",
+        "",
+        f"--{boundary}",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; press-mailcatcher",
+        f"Arrival-Date: {format_datetime(now)}",
+        *per_recipient,
+        "",
+        f"--{boundary}",
+        "Content-Type: text/rfc822-headers",
+        "",
+        *headers.splitlines(),
+        "",
+        f"--{boundary}--",
+        "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
 
 
 class MailCatcher:
@@ -171,10 +248,12 @@ class MailCatcher:
         port: int = DEFAULT_PORT,
         *,
         max_size: int = MAX_MESSAGE_SIZE,
+        bounce_to: tuple[str, int] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.host = host
         self.max_size = max_size
+        self.bounce_to = bounce_to
         self._requested_port = port
         self._controller: SMTPController | None = None
 
@@ -193,7 +272,7 @@ class MailCatcher:
         for folder in ("tmp", "new", "cur"):
             (self.directory / folder).mkdir(parents=True, exist_ok=True)
         controller = _CatcherController(
-            _Store(self.directory),
+            _Store(self.directory, self.bounce_to),
             host=self.host,
             port=self._requested_port,
             server_hostname="press-mailcatcher",
@@ -204,10 +283,11 @@ class MailCatcher:
         self._controller = controller
 
     def stop(self) -> None:
-        """Close all connections and stop serving; safe to call when not running."""
+        """Close all connections and stop serving, once the reports waiting to go are sent; safe when not running."""
         controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
+            controller.handler.reports.shutdown(wait=True)
 
     def __enter__(self) -> MailCatcher:
         self.start()
@@ -252,7 +332,7 @@ def deliver(directory: str | os.PathLike[str], mail_from: str, rcpt_tos: list[st
     return message_id
 
 
-def serve(host: str, port: int, directory: str) -> None:
+def serve(host: str, port: int, directory: str, bounce_to: tuple[str, int] | None = None) -> None:
     """Run a mail catcher in the main thread until SIGTERM or SIGINT, then shut it down cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # aiosmtpd logs every command at INFO; the catcher's own line per message is enough.
@@ -263,7 +343,7 @@ def serve(host: str, port: int, directory: str) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    catcher = MailCatcher(directory, host, port)
+    catcher = MailCatcher(directory, host, port, bounce_to=bounce_to)
     try:
         catcher.start()
         log.info("mail catcher listening on %s:%d, keeping mail in %s", host, catcher.port, directory)
@@ -278,13 +358,19 @@ def serve(host: str, port: int, directory: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: python -m press.outbox.mailcatcher [--host H] [--port N] [--directory DIR]."""
+    """Command line: python -m press.outbox.mailcatcher [--host H] [--port N] [--directory DIR] [--bounce-to H:P]."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--directory", default=str(Path(__file__).resolve().parent.parent / "instance" / "mail"))
+    parser.add_argument("--bounce-to", metavar="HOST:PORT", default=None,
+                        help=f"where to send the reports for mail to {BOUNCE_DOMAIN} (flask press bounces)")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.directory)
+    bounce_to = None
+    if args.bounce_to:
+        host, _, port = args.bounce_to.rpartition(":")
+        bounce_to = (host or "127.0.0.1", int(port))
+    serve(args.host, args.port, args.directory, bounce_to)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ class DeliveryStatus(StrEnum):
     SUPPRESSED = "suppressed"  # the recipient unsubscribed or bounced before it went
     CANCELLED = "cancelled"    # withdrawn before it went
     MISSED = "missed"          # its stop-sending time passed before it was ever tried
+    BOUNCED = "bounced"        # sent, then the recipient's server sent back a permanent failure
 
 
 class Delivery(db.Model):
@@ -65,6 +66,9 @@ class Delivery(db.Model):
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the manager revokes this recipient's early-access link (press.distribution.early).
     access_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a bounce came back for it (press.bounces), and what the recipient's server said.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<Delivery {self.id} {self.kind} {self.status}>"
