@@ -388,7 +388,8 @@ def test_report_counts_and_recipients(app, client, sent, frozen_clock):
     assert '<td data-count="sent">1</td>' in page and '<td data-count="failed">1</td>' in page
     assert '<td data-count="queued">1</td>' in page and '<td data-count="total">3</td>' in page
     assert "250 2.0.0 Ok: queued as 4B1C2" in page and "550 5.1.1 User unknown" in page
-    assert re.search(r"<pre>250 2.0.0 Ok: queued as 4B1C2</pre></details></td>\s*<td>2</td>", page), "early-access views"
+    assert re.search(r'<pre>250 2.0.0 Ok: queued as 4B1C2</pre></details></td>\s*<td>\s*<details class="access-views">'
+                     r"<summary>2 views", page), "early-access views, each with its time"
     failed = text_of(client.get(f"/staff/distributions/{sent}?status=failed"))
     assert "health@news.example" in failed and "both@news.example" not in failed
     assert "business@news.example" in text_of(client.get(f"/staff/distributions/{sent}?status=nonsense"))
@@ -541,12 +542,15 @@ ROUTES = [
     ("post", "/staff/distributions/{distribution}/retry", "editor"),
     ("post", "/staff/distributions/{distribution}/revoke-access", "editor"),
     ("get", "/staff/distributions/{distribution}/report.csv", "editor"),
+    ("post", "/staff/distributions/{distribution}/recipients/{delivery}/revoke-access", "editor"),
 ]
 
 
 def test_who_may_do_what(app, client, auth, sent, make_user):
     release = all_of(app, Distribution)[0].release_id
-    urls = [(method, url.format(release=release, distribution=sent), who) for method, url, who in ROUTES]
+    delivery = all_of(app, Delivery)[0].id
+    urls = [(method, url.format(release=release, distribution=sent, delivery=delivery), who)
+            for method, url, who in ROUTES]
     recorded = all_of(app, AuditEvent)  # sending the distribution was recorded; nothing refused may add to it
     auth.logout()
     for method, url, _who in urls:
@@ -568,7 +572,7 @@ def test_unknown_ids_are_not_found(client, manager, make_release):
                 "/staff/distributions/999999/progress.json", "/staff/distributions/999999/report.csv",
                 "/staff/releases/999999/send/preview", f"/staff/releases/{release_id}/send/preview?contact=999"):
         assert client.get(url).status_code == 404, url
-    for action in ("cancel", "retry", "revoke-access"):
+    for action in ("cancel", "retry", "revoke-access", "recipients/1/revoke-access"):
         assert client.post(f"/staff/distributions/999999/{action}").status_code == 404
 
 

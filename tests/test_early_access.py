@@ -7,6 +7,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select, update
 
+from press.audit import AuditEvent
 from press.contacts import services as contacts
 from press.contacts.models import Contact, MediaList
 from press.distribution import services
@@ -150,3 +151,36 @@ def test_early_access_is_rate_limited_per_address(app, client, sent):
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
     assert elsewhere.get(link).status_code == 200, "another address is not held back"
+
+
+def test_a_manager_sees_each_journalists_views_and_revokes_one_link(app, client, auth, sent, frozen_clock):
+    found = links(app)
+    client.get(found[ANN])
+    frozen_clock.advance(minutes=10)
+    assert status(client, file_link(client, found[ANN])) == 200
+    with app.app_context():
+        db.session.execute(update(Delivery).values(status="sent", sent_at=EMBARGO.replace(hour=8)))
+        db.session.commit()
+    ann = delivery_of(app, ANN)
+    report = f"/staff/distributions/{ann.distribution_id}"
+    auth.login("jane.smith@northshire.example")
+    page = " ".join(client.get(report).get_data(as_text=True).split())
+    assert "3 views<span class=\"visually-hidden\"> by Ann Lee</span>" in page
+    assert "11:00 BST, Tuesday 3 September 2024</time>: the release" in page
+    assert "11:10 BST, Tuesday 3 September 2024</time>: plan.pdf" in page
+    assert f'action="{report}/recipients/{ann.id}/revoke-access"' in page
+    done = client.post(f"{report}/recipients/{ann.id}/revoke-access")
+    assert done.status_code == 302 and done.headers["Location"] == f"{report}#recipient-{ann.id}"
+    assert "Early access revoked for ann@gazette.example" in client.get(report).get_data(as_text=True)
+    client.post("/staff/logout")
+    assert client.get(found[ANN]).status_code == 404
+    assert client.get(found[BOB]).status_code == 200, "everyone else's link still works"
+    with app.app_context():
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "early access revoked")).all()
+        assert event.details == {"links": 1, "delivery_id": ann.id, "contact_id": sent[ANN]}
+        assert (event.object_kind, event.object_id) == ("distribution", ann.distribution_id)
+    auth.login("jane.smith@northshire.example")
+    client.post(f"{report}/recipients/{ann.id}/revoke-access")
+    assert "had already been revoked for ann@gazette.example" in client.get(report).get_data(as_text=True)
+    assert client.post(f"/staff/distributions/{ann.distribution_id + 1}/recipients/{ann.id}/revoke-access"
+                       ).status_code == 404

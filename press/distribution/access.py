@@ -50,3 +50,12 @@ def revoke_access(session: Session, distribution: Distribution, *, contact_id: i
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def revoke_recipient(session: Session, delivery: Delivery) -> bool:
+    """Revoke one recipient's early-access link; False if it had been revoked already."""
+    if delivery.access_revoked_at is not None:
+        return False
+    delivery.access_revoked_at = clock.now()
+    session.flush()
+    return True

@@ -95,6 +95,16 @@ def recipients(distribution_id: int, status: str) -> Select:
     return query.where(Delivery.status == status) if status else query
 
 
+def access_views(session: Session, delivery_ids: list[int]) -> dict[int, list[AccessView]]:
+    """Each of these deliveries' early-access views, oldest first."""
+    found: dict[int, list[AccessView]] = {delivery_id: [] for delivery_id in delivery_ids}
+    if delivery_ids:
+        for view in session.scalars(select(AccessView).where(AccessView.delivery_id.in_(delivery_ids))
+                                    .order_by(AccessView.delivery_id, AccessView.at, AccessView.id)):
+            found[view.delivery_id].append(view)
+    return found
+
+
 def recipients_after(session: Session, query: Select, after: int | None, limit: int) -> list[Row]:
     """Up to ``limit`` recipients in delivery order, starting after a delivery's id."""
     if after is not None:

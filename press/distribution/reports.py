@@ -24,7 +24,7 @@ from press.distribution.blueprints import staff as bp
 from press.distribution.models import Distribution
 from press.extensions import db
 from press.forms import ActionForm
-from press.outbox.models import DeliveryStatus
+from press.outbox.models import Delivery, DeliveryStatus
 from press.pages import id_arg
 from press.pagination import paginate
 from press.spreadsheets import csv_download, safe_cell
@@ -88,9 +88,11 @@ def report(distribution_id: int):
     status, after = status_filter(), id_arg("after")
     rows = queries.recipients_after(db.session, queries.recipients(distribution.id, status), after, PER_PAGE + 1)
     counts = services.status_counts(db.session, distribution.id)
+    shown = rows[:PER_PAGE]
     return render_template(
         "distribution/report.html", distribution=distribution, release=distribution.release, counts=all_counts(counts),
-        total=sum(counts.values()), state=services.state(distribution, counts, clock.now()), rows=rows[:PER_PAGE],
+        total=sum(counts.values()), state=services.state(distribution, counts, clock.now()), rows=shown,
+        views=queries.access_views(db.session, [row[0].id for row in shown]),
         next_after=rows[PER_PAGE - 1][0].id if len(rows) > PER_PAGE else None, first_page=after is None,
         status=status, labels=STATUS_LABELS, action=ActionForm(), now=clock.now(),
         outcome=wording.delivery_outcome, server_answer=wording.server_answer,
@@ -161,6 +163,25 @@ def revoke(distribution_id: int):
     flash(f"Early access revoked: {revoked:,} {'link' if revoked == 1 else 'links'} no longer open the release."
           if revoked else "Early access had already been revoked for everyone.")
     return back_to(distribution)
+
+
+@bp.post("/distributions/<int:distribution_id>/recipients/<int:delivery_id>/revoke-access")
+@editor_required
+def revoke_recipient(distribution_id: int, delivery_id: int):
+    """Revoke one journalist's early-access link, leaving everyone else's working."""
+    distribution = acted_on(distribution_id)
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.distribution_id != distribution.id:
+        abort(404)
+    who = delivery.to_address or "the recipient"
+    if access.revoke_recipient(db.session, delivery):
+        audit(db.session, "early access revoked", current_user, distribution, links=1, delivery_id=delivery.id,
+              contact_id=delivery.contact_id)
+        db.session.commit()
+        flash(f"Early access revoked for {who}: their link no longer opens the release.")
+    else:
+        flash(f"Early access had already been revoked for {who}.")
+    return redirect(url_for(".report", distribution_id=distribution.id, _anchor=f"recipient-{delivery.id}"))
 
 
 # --- Export ---------------------------------------------------------------------------------------------------
