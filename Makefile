@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TEST_ARGS ?=
 
-.PHONY: run test setup browser-deps fault-deps services bench bench-deps bench-smoke clean
+.PHONY: run test setup browser-deps fault-deps mail-deps services bench bench-deps bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,13 @@ browser-deps:
 fault-deps:
 	command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime)
 
+# Dovecot's IMAP server, for the tests of the bounce mailbox: each test runs a private instance with a config of
+# its own (tests/imapserver.py), so the system's Dovecot, which the package may start, is stopped at once.
+mail-deps:
+	test -x /usr/lib/dovecot/imap || (apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd \
+	  && (service dovecot stop >/dev/null 2>&1 || true))
+
 # The services the tests use, started if they are not already running.
 services:
 	pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -36,7 +43,7 @@ run: setup
 	$(PY) scripts/run.py
 
 # The linter first, then the suite; the suite runs every benchmark once at a tiny size (tests/test_benchmarks.py).
-test: setup browser-deps fault-deps bench-deps services
+test: setup browser-deps fault-deps mail-deps bench-deps services
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(TEST_ARGS)
 
@@ -46,15 +53,16 @@ bench-deps:
 	  && echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections \
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix)
 
-bench: setup bench-deps
+bench: setup bench-deps mail-deps
 	$(PY) bench/newsroom.py
 	$(PY) bench/contacts.py
 	$(PY) bench/send.py
 	$(PY) bench/enquiries.py
+	$(PY) bench/bounces.py
 
 # Every benchmark once at a tiny size (it must finish and print its verdicts); CI runs it on both databases.
 BENCH_ARGS ?=
-bench-smoke: setup bench-deps services
+bench-smoke: setup bench-deps mail-deps services
 	$(PY) bench/smoke.py $(BENCH_ARGS)
 
 clean:

@@ -23,6 +23,7 @@ SMOKE = {
              "--memory-seconds", "0", "--latency-messages", "3", "--processes", "2"],
     "enquiries": ["--enquiries", "500", "--small", "100", "--submissions", "20", "--clients", "2", "--workers", "1",
                   "--repeat", "2"],
+    "bounces": ["--messages", "200"],
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from press import clock, database_errors, uktime
 from press.accounts import services as accounts
 from press.accounts.models import Role
-from press.bounces import listener
+from press.bounces import listener, mailbox
 from press.contacts import importing as contact_imports
 from press.contacts.csvimport import ImportFileError
 from press.contacts.services import lists_named
@@ -282,3 +282,36 @@ def bounces(host: str, port: int) -> None:
     with listener.BounceListener(current_app._get_current_object(), host=host, port=port) as running:
         click.echo(f"Taking bounces on {running.host}:{running.port}")
         stopping.wait()
+
+
+@press_cli.command("fetch-bounces")
+@click.option("--every", type=click.FloatRange(min=1), default=None,
+              help="Read the mailbox again every this many seconds, until SIGTERM (default: once, then exit).")
+def fetch_bounces(every: float | None) -> None:
+    """Read the bounce mailbox over IMAP: each message handled once, then moved to PRESS_BOUNCE_IMAP_DONE_FOLDER."""
+    app = current_app._get_current_object()
+    if every is None:
+        try:
+            fetched, folder = mailbox.fetch(app)
+        except mailbox.MailboxError as error:
+            raise click.ClickException(str(error)) from None
+        except SQLAlchemyError as error:
+            raise click.ClickException(f"The database is unavailable ({database_errors.plain_cause(error)}); "
+                                       "nothing was moved, so run it again later.") from None
+        click.echo(fetched.summary(folder))
+        return
+    configure_logging()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    while not stopping.is_set():
+        try:
+            fetched, folder = mailbox.fetch(app)
+            click.echo(fetched.summary(folder))
+        # An outage of the mailbox or the database is waited out; the messages stay where they are.
+        except mailbox.MailboxError as error:
+            click.echo(f"Bounce mailbox not read: {error}", err=True)
+        except SQLAlchemyError as error:
+            click.echo(f"Bounce mailbox not read: the database is unavailable ({database_errors.plain_cause(error)})",
+                       err=True)
+        stopping.wait(every)

@@ -62,6 +62,17 @@ DEFAULTS: dict[str, Any] = {
     # a score with no new point for this many days starts again from nothing.
     "PRESS_BOUNCE_SCORE_THRESHOLD": 3,
     "PRESS_BOUNCE_SCORE_STALE_DAYS": 7,
+    # The mailbox the bounce address delivers to, for flask press fetch-bounces (IMAP over TLS).
+    "PRESS_BOUNCE_IMAP_HOST": None,
+    "PRESS_BOUNCE_IMAP_PORT": 993,
+    "PRESS_BOUNCE_IMAP_USERNAME": None,
+    "PRESS_BOUNCE_IMAP_PASSWORD": None,
+    "PRESS_BOUNCE_IMAP_FOLDER": "INBOX",
+    # Where each message goes once read.
+    "PRESS_BOUNCE_IMAP_DONE_FOLDER": "Processed bounces",
+    "PRESS_BOUNCE_IMAP_CA_FILE": None,
+    # Port 143 and STARTTLS rather than TLS from the start.
+    "PRESS_BOUNCE_IMAP_STARTTLS": False,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Should the shared storage (Redis) be unreachable, each process counts in its own memory, so the
     # limits still hold per process and pages keep answering; it goes back to Redis once Redis answers.
@@ -105,6 +116,12 @@ TEXT_SETTINGS = (
     "PRESS_ENQUIRY_RATE_LIMIT",
     "PRESS_SMTP_CA_FILE",
     "PRESS_MAIL_CATCHER_DIR",
+    "PRESS_BOUNCE_IMAP_HOST",
+    "PRESS_BOUNCE_IMAP_USERNAME",
+    "PRESS_BOUNCE_IMAP_PASSWORD",
+    "PRESS_BOUNCE_IMAP_FOLDER",
+    "PRESS_BOUNCE_IMAP_DONE_FOLDER",
+    "PRESS_BOUNCE_IMAP_CA_FILE",
     "RATELIMIT_STORAGE_URI",
     # Keeps several deployments' counters apart when they share one Redis.
     "RATELIMIT_KEY_PREFIX",
@@ -126,9 +143,10 @@ INT_SETTINGS = (
     "PRESS_SESSION_MAX_HOURS",
     "PRESS_BOUNCE_SCORE_THRESHOLD",
     "PRESS_BOUNCE_SCORE_STALE_DAYS",
+    "PRESS_BOUNCE_IMAP_PORT",
 )
 FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
-BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
+BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "PRESS_BOUNCE_IMAP_STARTTLS")
 
 
 NO_SECRET_KEY = (

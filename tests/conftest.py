@@ -19,6 +19,7 @@ from press.extensions import db
 from press.releases import services as releases
 from tests.bounces import listener, sent  # noqa: F401 - the bounce tests' release sent to two, and listener
 from tests.disks import small_disk  # noqa: F401 - fixtures for every test
+from tests.imapserver import imap_server, imap_server_factory  # noqa: F401
 from tests.mailserver import mail_server, mail_server_factory  # noqa: F401
 from tests.pgserver import own_postgres  # noqa: F401
 from tests.postfix import postfix_mta  # noqa: F401

@@ -21,6 +21,7 @@ RATIO = {
     "contacts": r"^Ratio import rate / bare insert rate: \d",
     "send": r"^\(a\) rate: worker, .* = \d",
     "enquiries": r"^verdict  \(a\) submissions / bare form +(PASS|FAIL)  \d",
+    "bounces": r"^\(a\) rate: fetch-bounces / bare loop \(the faster\) = \d",
 }
 
 

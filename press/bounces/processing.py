@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from press import clock, uktime
@@ -60,7 +59,11 @@ def handle(session: Session, raw: bytes, *, recipients: list[str] | tuple[str, .
     if session.scalar(select(InboundBounce.id).where(InboundBounce.message_key == reading.message_key)):
         return Handled(None)
     delivery_id = signed_delivery([*recipients, *reading.envelope_recipients])
-    delivery = session.get(Delivery, delivery_id) if delivery_id is not None else None
+    delivery, contact = None, None
+    if delivery_id is not None:
+        found = session.execute(select(Delivery, Contact).outerjoin(Contact, Contact.id == Delivery.contact_id)
+                                .where(Delivery.id == delivery_id)).first()
+        delivery, contact = found if found is not None else (None, None)
     failure = failure_for(reading, delivery.to_address) if delivery is not None else None
     if reading.how == "auto-reply":
         outcome = Outcome.AUTO_REPLY
@@ -81,15 +84,13 @@ def handle(session: Session, raw: bytes, *, recipients: list[str] | tuple[str, .
         contact_id=delivery.contact_id if acts else None,
         status=failure.status if acts else "", reason=without_address(failure.reason, address) if acts else "",
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return Handled(None)  # another process took the same message first
+    # Should another process take the same message at the same moment, the unique key refuses the second
+    # at commit: that transaction is rolled back and its message, tried again, is found handled.
+    session.add(row)
     if outcome == Outcome.PERMANENT:
-        bounce_delivery(session, delivery, failure)
+        bounce_delivery(session, delivery, contact, failure)
     elif outcome == Outcome.TEMPORARY:
-        score(session, delivery, failure)
+        score(session, delivery, contact, failure)
     return Handled(outcome, row.delivery_id, row.contact_id)
 
 
@@ -98,23 +99,21 @@ def explained(failure: Failure, address: str) -> str:
         or "no reason given"
 
 
-def bounce_delivery(session: Session, delivery: Delivery, failure: Failure) -> None:
+def bounce_delivery(session: Session, delivery: Delivery, contact: Contact | None, failure: Failure) -> None:
     """A permanent failure: the delivery and the contact it went to are bounced, with the server's reason."""
     now = clock.now()
     reason = explained(failure, delivery.to_address)
     if delivery.status == DeliveryStatus.SENT:
         delivery.status = DeliveryStatus.BOUNCED
     delivery.bounced_at, delivery.bounce_reason = now, reason
-    contact = session.get(Contact, delivery.contact_id) if delivery.contact_id is not None else None
     if contact is not None and contact.status == ContactStatus.ACTIVE:
         set_status(session, contact, ContactStatus.BOUNCED, by=None,
                    reason=f"Bounced on {uktime.format_moment(now)}: {reason}")
 
 
-def score(session: Session, delivery: Delivery, failure: Failure) -> None:
+def score(session: Session, delivery: Delivery, contact: Contact | None, failure: Failure) -> None:
     """A temporary failure: a point against the contact, at most one a day; points go stale after a while,
     and enough of them bounce the contact."""
-    contact = session.get(Contact, delivery.contact_id) if delivery.contact_id is not None else None
     if contact is None or contact.status != ContactStatus.ACTIVE:
         return
     config = current_app.config
