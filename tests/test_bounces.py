@@ -243,3 +243,11 @@ def test_the_delivery_report_counts_and_explains_bounces(app, client, auth, sent
     assert "Ann Lee" in contacts_page and "Bob Roe" not in contacts_page
     shown = " ".join(client.get(f"/staff/contacts/{sent[ANN]}").get_data(as_text=True).split())
     assert "Bounced on 11:00 BST, Tuesday 3 September 2024: 5.1.1" in shown
+
+
+def test_the_progress_line_counts_a_bounced_email_as_sent_then_bounced(app, client, auth, sent, mail_server, listener):
+    verp = verp_of(mail_server, ANN)
+    send_bounce(listener, delivery_report(verp, ANN), verp)
+    auth.login("jane.smith@northshire.example")
+    page = client.get(f"/staff/distributions/{delivery_to(app, ANN).distribution_id}").get_data(as_text=True)
+    assert "2 of 2 sent (1 then bounced)." in page

@@ -29,7 +29,9 @@ document.addEventListener("DOMContentLoaded", function () {
         setText(cells[i], number(value));
       }
     }
-    var sent = number(progress.counts.sent || 0) + " of " + number(progress.total) + " sent";
+    var bounced = progress.counts.bounced || 0;
+    var sent = number((progress.counts.sent || 0) + bounced) + " of " + number(progress.total) + " sent" +
+      (bounced ? " (" + number(bounced) + " then bounced)" : "");
     if (done[progress.state]) {
       setText(line, done[progress.state] + ": " + sent + ". Refresh the page for the full report.");
     } else if (progress.state === "sending") {
