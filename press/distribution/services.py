@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Integer, String, and_, func, literal, or_, select, update
+from sqlalchemy import JSON, Integer, String, and_, func, literal, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,7 @@ from press.accounts.models import User
 from press.audit import audit
 from press.contacts.models import Contact, ContactStatus, MediaList, contact_lists
 from press.database import UTCDateTime, random_hex
-from press.distribution import queries
+from press.distribution import breaches, queries
 from press.distribution.emails import RELEASE
 from press.distribution.models import Distribution
 from press.outbox.models import Delivery, DeliveryStatus
@@ -40,10 +40,11 @@ class AudienceChangedError(Exception):
 @dataclass(frozen=True)
 class Audience:
     recipients: int  # distinct contacts who will get it
-    left_out: int  # chosen, but unsubscribed or bounced
+    left_out: int  # chosen, but unsubscribed, bounced, or suspended for an embargo breach
     unsubscribed: int = 0
     bounced: int = 0
     counted_once: int = 0  # recipients chosen more than once (on two lists, or typed and on a list)
+    suspended: int = 0  # active, but suspended from embargoed releases for a breach
 
 
 def chosen_contacts(list_ids: list[int], contact_ids: list[int]):
@@ -55,8 +56,17 @@ def chosen_contacts(list_ids: list[int], contact_ids: list[int]):
     )
 
 
-def audience(session: Session, list_ids: list[int], contact_ids: list[int]) -> Audience:
-    """How many would receive it, and how many chosen contacts are left out because they opted out."""
+def embargoed_at(release: Release, at: datetime | None) -> datetime | None:
+    """The moment a send goes, if the release is still under embargo then; None if it goes without one."""
+    now = clock.now()
+    goes = max(at or now, now)
+    return goes if release.under_embargo(goes) else None
+
+
+def audience(session: Session, list_ids: list[int], contact_ids: list[int],
+             embargoed: datetime | None = None) -> Audience:
+    """How many would receive it, and how many chosen contacts are left out: opted out, bounced, or (for a send
+    under embargo at ``embargoed``) suspended for an embargo breach."""
     rows = session.execute(
         select(Contact.status, func.count())
         .where(chosen_contacts(list_ids, contact_ids), Contact.email.is_not(None))
@@ -64,29 +74,40 @@ def audience(session: Session, list_ids: list[int], contact_ids: list[int]) -> A
     ).all()
     counts = {str(status): n for status, n in rows}
     active = counts.pop(ContactStatus.ACTIVE.value, 0)
-    return Audience(active, sum(counts.values()), unsubscribed=counts.get(ContactStatus.UNSUBSCRIBED.value, 0),
+    held = 0
+    if embargoed is not None and active:
+        held = session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids),
+                                                                   breaches.suspended(embargoed))) or 0
+    return Audience(active - held, sum(counts.values()) + held,
+                    unsubscribed=counts.get(ContactStatus.UNSUBSCRIBED.value, 0),
                     bounced=counts.get(ContactStatus.BOUNCED.value, 0),
-                    counted_once=counted_once(session, list_ids, contact_ids) if active else 0)
+                    counted_once=counted_once(session, list_ids, contact_ids, embargoed) if active > held else 0,
+                    suspended=held)
 
 
-def receives(list_ids: list[int], contact_ids: list[int]):
-    """The contacts a distribution writes a delivery for: chosen, active and with an address (as queued)."""
-    return and_(chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE,
-                Contact.email.is_not(None))
+def receives(list_ids: list[int], contact_ids: list[int], embargoed: datetime | None = None):
+    """The contacts a distribution writes a delivery for: chosen, active and with an address (as queued), and
+    for a send under embargo, not suspended for a breach."""
+    terms = [chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE, Contact.email.is_not(None)]
+    if embargoed is not None:
+        terms.append(not_(breaches.suspended(embargoed)))
+    return and_(*terms)
 
 
-def counted_once(session: Session, list_ids: list[int], contact_ids: list[int]) -> int:
+def counted_once(session: Session, list_ids: list[int], contact_ids: list[int],
+                 embargoed: datetime | None = None) -> int:
     """How many recipients were chosen more than once, on two lists or typed as well, and get it once all the same."""
     chosen = (select(contact_lists.c.contact_id.label("contact_id")).where(contact_lists.c.list_id.in_(list_ids or [-1]))
               .union_all(select(Contact.id).where(Contact.id.in_(contact_ids or [-1]))).subquery())
     repeated = select(chosen.c.contact_id).group_by(chosen.c.contact_id).having(func.count() > 1)
-    return session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids),
+    return session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids, embargoed),
                                                                Contact.id.in_(repeated))) or 0
 
 
-def recipient_rows(session: Session, list_ids: list[int], contact_ids: list[int], limit: int) -> list[Contact]:
+def recipient_rows(session: Session, list_ids: list[int], contact_ids: list[int], limit: int,
+                   embargoed: datetime | None = None) -> list[Contact]:
     """The first recipients by name, each once: who the confirmation page names and offers to preview as."""
-    return list(session.scalars(select(Contact).where(receives(list_ids, contact_ids))
+    return list(session.scalars(select(Contact).where(receives(list_ids, contact_ids, embargoed))
                                 .order_by(Contact.name, Contact.id).limit(limit)))
 
 
@@ -109,7 +130,8 @@ def create_distribution(
     stop_after = stop_after or scheduled_at + DEFAULT_STOP_AFTER
     if stop_after <= scheduled_at:
         raise DistributionError("The time to stop sending must be after the time to send.", "stop_after")
-    chosen = audience(session, list_ids, contact_ids)
+    embargoed = scheduled_at if release.under_embargo(scheduled_at) else None
+    chosen = audience(session, list_ids, contact_ids, embargoed)
     if expected is not None and chosen.recipients != expected:
         raise AudienceChangedError(chosen.recipients)
     if chosen.recipients == 0:
@@ -136,7 +158,7 @@ def create_distribution(
                 literal({}, JSON), literal(DeliveryStatus.QUEUED.value, String), literal(0, Integer),
                 literal(scheduled_at, UTCDateTime), literal(stop_after, UTCDateTime), literal("", String),
                 literal("", String), literal("", String), literal(now, UTCDateTime), random_hex(),
-            ).where(receives(list_ids, contact_ids)),
+            ).where(receives(list_ids, contact_ids, embargoed)),
         ).execution_options(preserve_rowcount=True)
     )
     if expected is not None and inserted.rowcount != expected:

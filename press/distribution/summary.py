@@ -62,12 +62,13 @@ def send_summary(
 ) -> SendSummary:
     """The summary of a send before it is queued: the subject as the email builder writes it at the time it goes."""
     goes = max(at or now, now)
+    embargoed = goes if release.under_embargo(goes) else None
     return SendSummary(
         subject=release_subject(release, goes), goes_at=at, stop_after=stop_after or goes + services.DEFAULT_STOP_AFTER,
         embargo_lifted_by_then=release.embargo_at is not None and now < release.embargo_at <= goes,
         attachments=list(release.attachments), attached=files_attached(release), list_names=list_names,
-        audience=services.audience(session, list_ids, contact_ids),
-        named=services.recipient_rows(session, list_ids, contact_ids, NAMED_RECIPIENTS),
+        audience=services.audience(session, list_ids, contact_ids, embargoed),
+        named=services.recipient_rows(session, list_ids, contact_ids, NAMED_RECIPIENTS, embargoed),
     )
 
 

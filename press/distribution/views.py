@@ -129,7 +129,8 @@ def send(release_id: int):
         return redirect(url_for("distribution.report", distribution_id=made.id))
     if form.validate_on_submit() and (contact_ids := typed_contacts(form)) is not None:
         if not (form.send.data or form.confirm.data):
-            return send_page(release, form, services.audience(db.session, form.lists.data, contact_ids))
+            return send_page(release, form, services.audience(db.session, form.lists.data, contact_ids,
+                                                              services.embargoed_at(release, form.send_at)))
         if not form.confirm.data:
             return confirm_page(release, form, contact_ids)
         return send_confirmed(release, form, contact_ids)
@@ -141,7 +142,8 @@ def send_confirmed(release: Release, form: SendForm, contact_ids: list[int]):
     expected = confirmed_count(form)
     try:
         if expected is None:
-            raise services.AudienceChangedError(services.audience(db.session, form.lists.data, contact_ids).recipients)
+            raise services.AudienceChangedError(services.audience(
+                db.session, form.lists.data, contact_ids, services.embargoed_at(release, form.send_at)).recipients)
         distribution = services.create_distribution(
             db.session, release, list_ids=form.lists.data, contact_ids=contact_ids, at=form.send_at,
             stop_after=form.stop_at, request_key=form.request_key.data, by=current_user, expected=expected,
