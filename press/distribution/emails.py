@@ -158,3 +158,17 @@ RELEASE = kinds.register(kinds.Kind(
 RELEASE_TEST = kinds.register(kinds.Kind("release-test", release_test, payload=("release_id",)))
 DISTRIBUTION_MISSED = kinds.register(kinds.Kind("distribution-missed", distribution_missed,
                                                 payload=("distribution_id",)))
+
+
+def embargo_lifted(delivery: Delivery) -> EmailMessage:
+    """Tell a journalist who had a release under embargo that the embargo was lifted early."""
+    release = db.session.get(Release, delivery.payload["release_id"], populate_existing=True)
+    context = {"release": release, "lifted_at": release.embargo_at,
+               "release_url": absolute_url("newsroom.release", slug=release.slug)}
+    return templated("embargo_lifted", context, html=False, to=delivery.to_address,
+                     subject=f"Embargo lifted: {release.reference} {release.headline}")
+
+
+# A notice, not a mailing: it goes to those who had the release, unless they have unsubscribed or bounced since.
+EMBARGO_LIFTED = kinds.register(kinds.Kind("embargo-lifted", embargo_lifted, payload=("release_id",),
+                                           suppressible=True))
