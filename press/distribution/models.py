@@ -33,6 +33,10 @@ class Distribution(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One tier of a send in tiers (press.distribution.tiers): its place, how many there are, and its name.
+    tier_number: Mapped[int | None] = mapped_column()
+    tier_count: Mapped[int | None] = mapped_column()
+    tier_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     release: Mapped[Release] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

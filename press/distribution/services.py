@@ -56,6 +56,10 @@ def chosen_contacts(list_ids: list[int], contact_ids: list[int]):
     )
 
 
+# An earlier tier of a send in tiers: its lists, and the moment it goes if that is under embargo.
+EarlierTier = tuple[list[int], datetime | None]
+
+
 def embargoed_at(release: Release, at: datetime | None) -> datetime | None:
     """The moment a send goes, if the release is still under embargo then; None if it goes without one."""
     now = clock.now()
@@ -64,43 +68,58 @@ def embargoed_at(release: Release, at: datetime | None) -> datetime | None:
 
 
 def audience(session: Session, list_ids: list[int], contact_ids: list[int],
-             embargoed: datetime | None = None) -> Audience:
+             embargoed: datetime | None = None, excluding: list[EarlierTier] | None = None) -> Audience:
     """How many would receive it, and how many chosen contacts are left out: opted out, bounced, or (for a send
     under embargo at ``embargoed``) suspended for an embargo breach."""
     rows = session.execute(
         select(Contact.status, func.count())
-        .where(chosen_contacts(list_ids, contact_ids), Contact.email.is_not(None))
+        .where(chosen_contacts(list_ids, contact_ids), Contact.email.is_not(None), *earlier_tiers(excluding))
         .group_by(Contact.status)
     ).all()
     counts = {str(status): n for status, n in rows}
     active = counts.pop(ContactStatus.ACTIVE.value, 0)
     held = 0
     if embargoed is not None and active:
-        held = session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids),
+        held = session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids, None, excluding),
                                                                    breaches.suspended(embargoed))) or 0
     return Audience(active - held, sum(counts.values()) + held,
                     unsubscribed=counts.get(ContactStatus.UNSUBSCRIBED.value, 0),
                     bounced=counts.get(ContactStatus.BOUNCED.value, 0),
-                    counted_once=counted_once(session, list_ids, contact_ids, embargoed) if active > held else 0,
+                    counted_once=counted_once(session, list_ids, contact_ids, embargoed, excluding)
+                    if active > held else 0,
                     suspended=held)
 
 
-def receives(list_ids: list[int], contact_ids: list[int], embargoed: datetime | None = None):
-    """The contacts a distribution writes a delivery for: chosen, active and with an address (as queued), and
-    for a send under embargo, not suspended for a breach."""
-    terms = [chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE, Contact.email.is_not(None)]
+def earlier_tiers(excluding: list[EarlierTier] | None) -> list:
+    """Leave out whoever an earlier tier of the same send reaches: on its lists, and not suspended when it goes
+    (a journalist suspended then gets the release in the first tier that is not under embargo)."""
+    terms = []
+    for list_ids, embargoed in excluding or []:
+        reached = Contact.id.in_(select(contact_lists.c.contact_id).where(contact_lists.c.list_id.in_(list_ids or [-1])))
+        if embargoed is not None:
+            reached = and_(reached, not_(breaches.suspended(embargoed)))
+        terms.append(not_(reached))
+    return terms
+
+
+def receives(list_ids: list[int], contact_ids: list[int], embargoed: datetime | None = None,
+             excluding: list[EarlierTier] | None = None):
+    """The contacts a distribution writes a delivery for: chosen, active and with an address (as queued), not
+    in an earlier tier, and for a send under embargo, not suspended for a breach."""
+    terms = [chosen_contacts(list_ids, contact_ids), Contact.status == ContactStatus.ACTIVE, Contact.email.is_not(None),
+             *earlier_tiers(excluding)]
     if embargoed is not None:
         terms.append(not_(breaches.suspended(embargoed)))
     return and_(*terms)
 
 
 def counted_once(session: Session, list_ids: list[int], contact_ids: list[int],
-                 embargoed: datetime | None = None) -> int:
+                 embargoed: datetime | None = None, excluding: list[EarlierTier] | None = None) -> int:
     """How many recipients were chosen more than once, on two lists or typed as well, and get it once all the same."""
     chosen = (select(contact_lists.c.contact_id.label("contact_id")).where(contact_lists.c.list_id.in_(list_ids or [-1]))
               .union_all(select(Contact.id).where(Contact.id.in_(contact_ids or [-1]))).subquery())
     repeated = select(chosen.c.contact_id).group_by(chosen.c.contact_id).having(func.count() > 1)
-    return session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids, embargoed),
+    return session.scalar(select(func.count(Contact.id)).where(receives(list_ids, contact_ids, embargoed, excluding),
                                                                Contact.id.in_(repeated))) or 0
 
 
@@ -114,6 +133,7 @@ def recipient_rows(session: Session, list_ids: list[int], contact_ids: list[int]
 def create_distribution(
     session: Session, release: Release, *, list_ids: list[int], contact_ids: list[int], at: datetime | None,
     stop_after: datetime | None, request_key: str, by: User | None, expected: int | None = None,
+    excluding: list[EarlierTier] | None = None, tier: tuple[int, int, str] | None = None,
 ) -> Distribution:
     """Write the distribution and one delivery per recipient in this transaction; the web request sends nothing.
 
@@ -131,7 +151,7 @@ def create_distribution(
     if stop_after <= scheduled_at:
         raise DistributionError("The time to stop sending must be after the time to send.", "stop_after")
     embargoed = scheduled_at if release.under_embargo(scheduled_at) else None
-    chosen = audience(session, list_ids, contact_ids, embargoed)
+    chosen = audience(session, list_ids, contact_ids, embargoed, excluding)
     if expected is not None and chosen.recipients != expected:
         raise AudienceChangedError(chosen.recipients)
     if chosen.recipients == 0:
@@ -141,6 +161,8 @@ def create_distribution(
         release=release, created_by=by, created_at=now, request_key=request_key, scheduled_at=scheduled_at,
         stop_after=stop_after, list_names=names, recipients=chosen.recipients, left_out=chosen.left_out,
     )
+    if tier is not None:
+        distribution.tier_number, distribution.tier_count, distribution.tier_name = tier
     try:
         with session.begin_nested():
             session.add(distribution)
@@ -158,7 +180,7 @@ def create_distribution(
                 literal({}, JSON), literal(DeliveryStatus.QUEUED.value, String), literal(0, Integer),
                 literal(scheduled_at, UTCDateTime), literal(stop_after, UTCDateTime), literal("", String),
                 literal("", String), literal("", String), literal(now, UTCDateTime), random_hex(),
-            ).where(receives(list_ids, contact_ids, embargoed)),
+            ).where(receives(list_ids, contact_ids, embargoed, excluding)),
         ).execution_options(preserve_rowcount=True)
     )
     if expected is not None and inserted.rowcount != expected:
