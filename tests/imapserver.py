@@ -43,6 +43,8 @@ from typing import Any
 
 import pytest
 
+from tests.servers import started
+
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
 HOST = "127.0.0.1"
@@ -459,14 +461,4 @@ def imap_server() -> Iterator[ImapServer]:
 @pytest.fixture
 def imap_server_factory() -> Iterator[Callable[..., ImapServer]]:
     """Start more private Dovecots (starttls=True, username=..., ...); all are removed when the test ends."""
-    servers: list[ImapServer] = []
-
-    def start(**options: Any) -> ImapServer:
-        server = ImapServer(**options)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in reversed(servers):
-        server.stop()
+    yield from started(ImapServer)

@@ -47,6 +47,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from press.outbox.mailcatcher import SMTPController
+from tests.servers import started
 
 Stage = Literal["connect", "mail", "rcpt", "data"]
 STAGES: tuple[Stage, ...] = ("connect", "mail", "rcpt", "data")
@@ -723,17 +724,7 @@ def mail_server() -> Iterator[MailServer]:
 @pytest.fixture
 def mail_server_factory() -> Iterator[Callable[..., MailServer]]:
     """Start MailServers with any options (tls=..., strict=False, ...); all stop when the test ends."""
-    servers: list[MailServer] = []
-
-    def start(**options: Any) -> MailServer:
-        server = MailServer(**options)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in reversed(servers):
-        server.stop()
+    yield from started(MailServer)
 
 
 # --- As a process -------------------------------------------------------------------------------

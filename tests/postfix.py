@@ -18,7 +18,7 @@ warning with Action: delayed. Everything else, the notices above all, is relayed
 
 The system's Postfix is left alone: each instance has its own config, queue and data directories under a
 fresh temp dir and its own smtpd on a free loopback port, so two can run side by side. It needs root and
-Debian's postfix package (the postfix user and postdrop group); tests that ask for it skip without them.
+Debian's postfix package (the postfix user and postdrop group); tests that ask for it fail without them.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from pathlib import Path
 from types import TracebackType
 
 import pytest
+
+from tests.servers import started
 
 POSTFIX = "/usr/sbin/postfix"
 BOUNCE_DOMAIN = "bounce.invalid"
@@ -337,15 +339,5 @@ def postfix_mta() -> Iterator[Callable[[str, int], PostfixMTA]]:
     """Start private Postfix instances relaying their notices to (host, port); all stop when the test ends."""
     reason = postfix_available()
     if reason is not None:
-        pytest.skip(reason)
-    instances: list[PostfixMTA] = []
-
-    def start(bounce_host: str, bounce_port: int) -> PostfixMTA:
-        mta = PostfixMTA(bounce_host, bounce_port)
-        mta.start()
-        instances.append(mta)
-        return mta
-
-    yield start
-    for mta in reversed(instances):
-        mta.stop()
+        pytest.fail(f"{reason}: make test installs Debian's postfix (make bench-deps) and runs as root", pytrace=False)
+    yield from started(PostfixMTA)
