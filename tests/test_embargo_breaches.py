@@ -12,11 +12,17 @@ from press.audit import AuditEvent
 from press.distribution.models import EmbargoBreach
 from press.extensions import db
 from press.outbox.models import Delivery
+from press.outbox.worker import Worker
 from press.contacts import services as contacts
 from tests.test_distribution_pages import EMBARGO, all_of, list_id, send_data, send_through_confirmation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 ANN, BOB, CAT = "ann@gazette.example", "bob@radio.example", "cat@gazette.example"
+
+
+@pytest.fixture
+def app_config(app_config, mail_server):
+    return app_config | mail_server.app_settings()
 
 
 @pytest.fixture
@@ -75,7 +81,7 @@ def test_a_breach_is_recorded_with_its_evidence_and_audited(app, client, office)
         assert event.object_kind == "embargo breach" and event.details["sanction"] == "journalist"
 
 
-def test_a_suspended_journalist_is_left_out_of_sends_under_embargo_only(app, client, office):
+def test_a_suspended_journalist_is_left_out_of_sends_under_embargo_only(app, client, office, mail_server):
     assert record(client, breach_data(office["embargoed"])).status_code == 302
     summary = client.post(f"/staff/releases/{office['embargoed']}/send",
                           data=send_data(lists=[list_id(app, "Local")], send="y")).get_data(as_text=True)
@@ -85,6 +91,10 @@ def test_a_suspended_journalist_is_left_out_of_sends_under_embargo_only(app, cli
     assert sent_to(app, send(client, app, office["embargoed"])) == [BOB, CAT]
     assert sent_to(app, send(client, app, office["open"], request_key="key-" + "b" * 28)) == [ANN, BOB, CAT], \
         "a release with no embargo goes to them as ever"
+    Worker(app).run(once=True)
+    got = sorted((rcpt, m.message["Subject"].startswith("EMBARGOED")) for m in mail_server.messages for rcpt in m.rcpt_tos)
+    assert got == [(ANN, False), (BOB, False), (BOB, True), (CAT, False), (CAT, True)], \
+        "what the SMTP server received: Ann only the release with no embargo"
 
 
 def test_a_send_that_goes_after_the_embargo_lifts_reaches_them(app, client, office):

@@ -1,6 +1,7 @@
 """The embargo-breach register's pages: the register, recording a breach, one breach, its evidence."""
 
 import mimetypes
+import os
 from datetime import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -151,6 +152,8 @@ def breach_evidence(breach_id: int):
     if not found.evidence_stored_name:
         abort(404)
     path = files.path_of(current_app.config["PRESS_UPLOAD_DIR"], found.evidence_stored_name)
+    if not os.path.isfile(path):
+        abort(404)
     kind = mimetypes.guess_type(found.evidence_stored_name)[0] or "application/octet-stream"
     return send_file(path, mimetype=kind, as_attachment=True, download_name=found.evidence_filename)
 
