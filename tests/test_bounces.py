@@ -251,3 +251,22 @@ def test_the_progress_line_counts_a_bounced_email_as_sent_then_bounced(app, clie
     auth.login("jane.smith@northshire.example")
     page = client.get(f"/staff/distributions/{delivery_to(app, ANN).distribution_id}").get_data(as_text=True)
     assert "2 of 2 sent (1 then bounced)." in page
+
+
+def test_the_bounces_page_counts_what_came_back_and_lists_it(app, client, auth, make_user, sent, mail_server,
+                                                             listener):
+    ann, bob = verp_of(mail_server, ANN), verp_of(mail_server, BOB)
+    send_bounce(listener, delivery_report(ann, ANN), ann)
+    send_bounce(listener, auto_reply(bob, BOB), bob)
+    forged = envelope_sender(delivery_to(app, BOB).id, "northshire.example", "not the key")
+    send_bounce(listener, delivery_report(forged, BOB), forged)
+    auth.login("jane.smith@northshire.example")
+    page = " ".join(client.get("/staff/bounces/").get_data(as_text=True).split())
+    for outcome, count in [("permanent", 1), ("auto-reply", 1), ("forged", 1), ("temporary", 0)]:
+        assert f'<td data-count="{outcome}">{count}</td>' in page, outcome
+    assert "Ann Lee" in page and "Its delivery report" in page and "&lt;the address&gt;" in page
+    assert 'href="/staff/bounces/"' in client.get("/staff/contacts/").get_data(as_text=True)
+    auth.logout()
+    make_user("staff", email="officer@council.example")
+    auth.login("officer@council.example")
+    assert client.get("/staff/bounces/").status_code == 403

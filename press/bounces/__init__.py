@@ -3,5 +3,7 @@
 from flask import Flask
 
 
-def init_app(app: Flask) -> None:  # noqa: ARG001 - the area has no pages yet; its tables come with its models
-    from press.bounces import models  # noqa: F401
+def init_app(app: Flask) -> None:
+    from press.bounces import models, views  # noqa: F401 - the area's tables and its page
+
+    app.register_blueprint(views.bp)

@@ -1,4 +1,5 @@
-"""A manager lifts an embargo early from the release's page, confirms, and the newsroom shows the release."""
+"""A manager lifts an embargo early from the release's page, confirms, and the newsroom shows the release; the
+bounces page is reached from the contacts page."""
 
 from collections.abc import Callable
 
@@ -31,3 +32,13 @@ def test_a_manager_lifts_an_embargo_and_the_release_is_public(
     axe(page)
     page.goto("/")
     expect(page.get_by_role("link", name="Library plans")).to_be_visible()
+
+
+def test_the_bounces_page_is_reached_from_contacts_and_passes_axe(page: Page, make_user: Callable[..., int], axe):
+    make_user("manager", email=EMAIL, name="Mo Manager")
+    sign_in(page, EMAIL)
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Contacts").click()
+    page.get_by_role("link", name="Bounces").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bounces")
+    expect(page.get_by_text("Nothing has come back yet.")).to_be_visible()
+    axe(page)
