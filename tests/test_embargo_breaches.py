@@ -88,7 +88,9 @@ def test_a_suspended_journalist_is_left_out_of_sends_under_embargo_only(app, cli
     summary = " ".join(summary.split())
     assert "1 suspended for an embargo breach" in summary
     assert 'name="expected" type="hidden" value="2"' in summary
-    assert sent_to(app, send(client, app, office["embargoed"])) == [BOB, CAT]
+    report = send(client, app, office["embargoed"])
+    assert sent_to(app, report) == [BOB, CAT]
+    assert "2 (1 left out, suspended for an embargo breach)" in client.get(report).get_data(as_text=True)
     assert sent_to(app, send(client, app, office["open"], request_key="key-" + "b" * 28)) == [ANN, BOB, CAT], \
         "a release with no embargo goes to them as ever"
     Worker(app).run(once=True)

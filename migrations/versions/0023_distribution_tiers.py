@@ -1,4 +1,5 @@
-"""A distribution can be one tier of a send in tiers: its place, how many tiers, and the tier's name.
+"""A distribution can be one tier of a send in tiers: its place, how many tiers, and the tier's name; and it
+counts apart those it left out for an embargo breach.
 
 Revision ID: 0023
 Revises: 0022
@@ -17,10 +18,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("tier_number", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("tier_count", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("tier_name", sa.String(length=100), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("suspended", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("distributions", schema=None) as batch_op:
+        batch_op.drop_column("suspended")
         batch_op.drop_column("tier_name")
         batch_op.drop_column("tier_count")
         batch_op.drop_column("tier_number")

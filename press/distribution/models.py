@@ -30,6 +30,8 @@ class Distribution(db.Model):
     list_names: Mapped[list] = mapped_column(JSON, default=list)
     recipients: Mapped[int] = mapped_column(default=0)
     left_out: Mapped[int] = mapped_column(default=0)
+    # Also left out, under embargo: suspended for an embargo breach (press.distribution.breaches).
+    suspended: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -159,7 +159,8 @@ def create_distribution(
     names = list(session.scalars(select(MediaList.name).where(MediaList.id.in_(list_ids or [-1])).order_by(MediaList.name)))
     distribution = Distribution(
         release=release, created_by=by, created_at=now, request_key=request_key, scheduled_at=scheduled_at,
-        stop_after=stop_after, list_names=names, recipients=chosen.recipients, left_out=chosen.left_out,
+        stop_after=stop_after, list_names=names, recipients=chosen.recipients,
+        left_out=chosen.left_out - chosen.suspended, suspended=chosen.suspended,
     )
     if tier is not None:
         distribution.tier_number, distribution.tier_count, distribution.tier_name = tier
