@@ -38,12 +38,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pytest
 
-from tests.servers import started
+from tests.servers import Running, started
 
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
@@ -131,7 +130,7 @@ def _check(response: tuple[str, list[Any]], what: str) -> list[Any]:
     return data
 
 
-class ImapServer:
+class ImapServer(Running):
     """A private Dovecot on loopback with one user and a Maildir, started by start() and removed by stop().
 
     Clients connect with TLS from the first byte to (host, port), or, with starttls=True, also in plain
@@ -188,18 +187,6 @@ class ImapServer:
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
-
-    def __enter__(self) -> ImapServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def pid(self) -> int | None:

@@ -47,7 +47,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from press.outbox.mailcatcher import SMTPController
-from tests.servers import started
+from tests.servers import Running, started
 
 Stage = Literal["connect", "mail", "rcpt", "data"]
 STAGES: tuple[Stage, ...] = ("connect", "mail", "rcpt", "data")
@@ -332,7 +332,7 @@ class _Controller(SMTPController):
         )
 
 
-class MailServer:
+class MailServer(Running):
     """A real SMTP server on loopback that records what arrives and misbehaves on request, thread-safely.
 
     tls="starttls" offers STARTTLS and requires it before MAIL; tls="implicit" speaks TLS from the
@@ -448,18 +448,6 @@ class MailServer:
             self._certificate.close()
             self._certificate = None
             self._owns_certificate = False
-
-    def __enter__(self) -> MailServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def ca_file(self) -> str:

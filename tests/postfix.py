@@ -36,11 +36,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 
-from tests.servers import started
+from tests.servers import Running, started
 
 POSTFIX = "/usr/sbin/postfix"
 BOUNCE_DOMAIN = "bounce.invalid"
@@ -155,7 +154,7 @@ class PostfixError(RuntimeError):
     """The private Postfix would not start or stop; the message carries its output and log."""
 
 
-class PostfixMTA:
+class PostfixMTA(Running):
     """One private Postfix instance: started by start() or `with`, removed with its temp dir by stop()."""
 
     def __init__(self, bounce_host: str, bounce_port: int, *, host: str = "127.0.0.1", port: int | None = None) -> None:
@@ -194,18 +193,6 @@ class PostfixMTA:
         if self.root is None:
             return
         self._shut_down(timeout)
-
-    def __enter__(self) -> PostfixMTA:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # Use
 

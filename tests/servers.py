@@ -1,7 +1,8 @@
 """What the fixtures of the real servers the tests start (SMTP, IMAP, Postfix) share."""
 
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
 
 
 class Server(Protocol):
@@ -11,6 +12,24 @@ class Server(Protocol):
 
 
 S = TypeVar("S", bound=Server)
+
+
+class Running:
+    """A server that is started on entering a with block and stopped on leaving it."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
 
 
 def started(make: Callable[..., S]) -> Iterator[Callable[..., S]]:

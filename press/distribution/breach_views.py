@@ -14,7 +14,6 @@ from wtforms.validators import Email, InputRequired, Length, Optional, URL
 
 from press import clock, uktime
 from press.accounts.access import editor_required
-from press.contacts.models import Contact
 from press.contacts.services import find_contact_by_email
 from press.distribution import breaches
 from press.distribution.blueprints import staff as bp
@@ -75,13 +74,7 @@ def offered_releases() -> list[Release]:
 @bp.get("/breaches", endpoint="breaches")
 @editor_required
 def breach_register():
-    found = breaches.register(db.session)
-    return render_template("distribution/breaches.html", breaches=found, now=clock.now(), contacts=contacts_of(found))
-
-
-def contacts_of(found: list[EmbargoBreach]) -> dict[int, Contact]:
-    ids = {breach.contact_id for breach in found if breach.contact_id is not None}
-    return {c.id: c for c in db.session.scalars(select(Contact).where(Contact.id.in_(ids or [-1])))}
+    return render_template("distribution/breaches.html", breaches=breaches.register(db.session), now=clock.now())
 
 
 @bp.route("/breaches/new", methods=["GET", "POST"])
@@ -139,9 +132,7 @@ def get_breach(breach_id: int) -> EmbargoBreach:
 @bp.get("/breaches/<int:breach_id>")
 @editor_required
 def breach(breach_id: int):
-    found = get_breach(breach_id)
-    contact = db.session.get(Contact, found.contact_id) if found.contact_id else None
-    return render_template("distribution/breach.html", breach=found, contact=contact, now=clock.now(),
+    return render_template("distribution/breach.html", breach=get_breach(breach_id), now=clock.now(),
                            action=ActionForm())
 
 

@@ -8,7 +8,7 @@ releases that carry no embargo, or whose embargo has lifted by the time they go.
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from press import clock
 from press.accounts.models import User
@@ -109,7 +109,9 @@ def lift(session: Session, breach: EmbargoBreach, *, by: User) -> bool:
 
 def register(session: Session) -> list[EmbargoBreach]:
     """Every breach, the latest seen first."""
-    return list(session.scalars(select(EmbargoBreach).order_by(EmbargoBreach.seen_at.desc(), EmbargoBreach.id.desc())))
+    return list(session.scalars(select(EmbargoBreach)
+                                .options(selectinload(EmbargoBreach.release), selectinload(EmbargoBreach.contact))
+                                .order_by(EmbargoBreach.seen_at.desc(), EmbargoBreach.id.desc())))
 
 
 def suspensions_of(session: Session, contact: Contact, at: datetime) -> list[EmbargoBreach]:

@@ -72,5 +72,5 @@ def lift(release_id: int) -> str | Response:
     if not release.under_embargo(clock.now()) or release.status != Status.FINAL:
         flash("This release is not under embargo, so there is nothing to lift.", "error")
         return redirect(url_for("releases.show", release_id=release.id))
-    told = len(db.session.execute(had_it_under_embargo(release)).all())
+    told = db.session.scalar(select(func.count()).select_from(had_it_under_embargo(release).subquery()))
     return render_template("distribution/lift.html", release=release, told=told, form=form)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from press import clock
 from press.database import UTCDateTime
 from press.accounts.models import User
+from press.contacts.models import Contact
 from press.extensions import db
 from press.releases.models import Release
 
@@ -96,6 +97,7 @@ class EmbargoBreach(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     release: Mapped[Release] = relationship()
+    contact: Mapped[Contact | None] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
     def suspends(self, at: datetime) -> bool:
