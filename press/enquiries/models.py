@@ -144,6 +144,9 @@ class Enquiry(db.Model):
     events: Mapped[list["EnquiryEvent"]] = relationship(
         back_populates="enquiry", order_by="EnquiryEvent.id", viewonly=True
     )
+    emails: Mapped[list["EnquiryEmail"]] = relationship(
+        back_populates="enquiry", order_by="EnquiryEmail.id", viewonly=True
+    )
 
     @property
     def is_open(self) -> bool:
@@ -181,6 +184,9 @@ class EventKind(StrEnum):
     RESPONSE = "response"
     CLOSED = "closed"
     ANONYMISED = "anonymised"
+    EMAIL_IN = "email_in"      # an email from the journalist, kept as an EnquiryEmail
+    EMAIL_OUT = "email_out"    # a reply from the press office, sent through the outbox
+    REOPENED = "reopened"      # a closed enquiry opened again by the journalist's reply
 
 
 class EnquiryEvent(db.Model):
@@ -249,3 +255,69 @@ class EnquiryPurge(db.Model):
     cutoff: Mapped[datetime] = mapped_column(UTCDateTime)
     anonymised: Mapped[int] = mapped_column(default=0)
     run_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class EnquiryEmail(db.Model):
+    """One email in an enquiry's conversation: in from the journalist (read from the press office mailbox) or
+    out from the press office (a reply sent through the outbox).
+
+    Message-IDs are kept without their angle brackets. An incoming one is unique, so a message fetched twice
+    is handled once; an outgoing one is made when the reply is queued, so the journalist's answer can be
+    matched to it by In-Reply-To or References before the worker has even sent it."""
+
+    __tablename__ = "enquiry_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(ForeignKey("enquiries.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    in_reply_to: Mapped[str] = mapped_column(String(255), default="")
+    references: Mapped[str] = mapped_column(Text, default="")
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    from_address: Mapped[str] = mapped_column(String(254), default="")
+    to_address: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # When it arrived (in) or was queued (out).
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The member of staff who wrote a reply.
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The outbox row that carries a reply, for its delivery status.
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
+    # A deadline read from the words of an incoming email ("by 4pm today"), offered to staff to confirm and
+    # never set on the enquiry by itself; the words it came from; when staff accepted or dismissed it.
+    suggested_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suggested_deadline_words: Mapped[str] = mapped_column(String(200), default="")
+    suggestion_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    enquiry: Mapped[Enquiry] = relationship(back_populates="emails")
+    by: Mapped[User | None] = relationship()
+    attachments: Mapped[list["EnquiryAttachment"]] = relationship(
+        back_populates="email", order_by="EnquiryAttachment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_incoming(self) -> bool:
+        return self.direction == Direction.IN
+
+
+class EnquiryAttachment(db.Model):
+    """A file that came with a journalist's email, checked and capped as release attachments are, kept under a
+    random name in the attachments folder."""
+
+    __tablename__ = "enquiry_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("enquiry_emails.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+
+    email: Mapped[EnquiryEmail] = relationship(back_populates="attachments")
