@@ -73,6 +73,20 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_BOUNCE_IMAP_CA_FILE": None,
     # Port 143 and STARTTLS rather than TLS from the start.
     "PRESS_BOUNCE_IMAP_STARTTLS": False,
+    # The press office's own mailbox, which journalists write to: replies to enquiries go out with it as their
+    # Reply-To, so the journalist's answer comes back there (unset: PRESS_OFFICE_EMAIL).
+    "PRESS_ENQUIRY_ADDRESS": None,
+    # That mailbox over IMAP with TLS, for flask press fetch-enquiries; the worker reads it every
+    # PRESS_ENQUIRY_IMAP_EVERY seconds when a host is set (0: only the command reads it).
+    "PRESS_ENQUIRY_IMAP_HOST": None,
+    "PRESS_ENQUIRY_IMAP_PORT": 993,
+    "PRESS_ENQUIRY_IMAP_USERNAME": None,
+    "PRESS_ENQUIRY_IMAP_PASSWORD": None,
+    "PRESS_ENQUIRY_IMAP_FOLDER": "INBOX",
+    "PRESS_ENQUIRY_IMAP_DONE_FOLDER": "Processed enquiries",
+    "PRESS_ENQUIRY_IMAP_CA_FILE": None,
+    "PRESS_ENQUIRY_IMAP_STARTTLS": False,
+    "PRESS_ENQUIRY_IMAP_EVERY": 60,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Should the shared storage (Redis) be unreachable, each process counts in its own memory, so the
     # limits still hold per process and pages keep answering; it goes back to Redis once Redis answers.
@@ -122,6 +136,13 @@ TEXT_SETTINGS = (
     "PRESS_BOUNCE_IMAP_FOLDER",
     "PRESS_BOUNCE_IMAP_DONE_FOLDER",
     "PRESS_BOUNCE_IMAP_CA_FILE",
+    "PRESS_ENQUIRY_ADDRESS",
+    "PRESS_ENQUIRY_IMAP_HOST",
+    "PRESS_ENQUIRY_IMAP_USERNAME",
+    "PRESS_ENQUIRY_IMAP_PASSWORD",
+    "PRESS_ENQUIRY_IMAP_FOLDER",
+    "PRESS_ENQUIRY_IMAP_DONE_FOLDER",
+    "PRESS_ENQUIRY_IMAP_CA_FILE",
     "RATELIMIT_STORAGE_URI",
     # Keeps several deployments' counters apart when they share one Redis.
     "RATELIMIT_KEY_PREFIX",
@@ -144,9 +165,11 @@ INT_SETTINGS = (
     "PRESS_BOUNCE_SCORE_THRESHOLD",
     "PRESS_BOUNCE_SCORE_STALE_DAYS",
     "PRESS_BOUNCE_IMAP_PORT",
+    "PRESS_ENQUIRY_IMAP_PORT",
+    "PRESS_ENQUIRY_IMAP_EVERY",
 )
 FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
-BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "PRESS_BOUNCE_IMAP_STARTTLS")
+BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "PRESS_BOUNCE_IMAP_STARTTLS", "PRESS_ENQUIRY_IMAP_STARTTLS")
 
 
 NO_SECRET_KEY = (
