@@ -59,6 +59,7 @@ bench: setup bench-deps mail-deps
 	$(PY) bench/send.py
 	$(PY) bench/enquiries.py
 	$(PY) bench/bounces.py
+	$(PY) bench/inbox.py
 
 # Every benchmark once at a tiny size (it must finish and print its verdicts); CI runs it on both databases.
 BENCH_ARGS ?=

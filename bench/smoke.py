@@ -24,6 +24,7 @@ SMOKE = {
     "enquiries": ["--enquiries", "500", "--small", "100", "--submissions", "20", "--clients", "2", "--workers", "1",
                   "--repeat", "2"],
     "bounces": ["--messages", "200"],
+    "inbox": ["--messages", "200"],
 }
 
 

@@ -1,6 +1,7 @@
 """The `flask press ...` commands."""
 
 import functools
+import logging
 import secrets
 import signal
 import sys
@@ -8,9 +9,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,8 +26,9 @@ from press.contacts.csvimport import ImportFileError
 from press.contacts.services import lists_named
 from press.demo import load_demo
 from press.distribution import services as distribution_services
-from press.enquiries import retention
+from press.enquiries import inbox, retention
 from press.extensions import db
+from press.imap import MailboxError
 from press.outbox.processes import replace_process, shares
 from press.outbox.worker import Worker, configure_logging
 from press.releases import importing, services as releases
@@ -173,9 +176,11 @@ def worker(once: bool, processes: int | None) -> None:
         click.echo(f"Running {len(plan)} process(es): each needs a connection and a share of the rate.", err=True)
     if len(plan) == 1:
         configure_logging()
-        runner = Worker(current_app._get_current_object())
+        app = current_app._get_current_object()
+        runner = Worker(app)
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())
         signal.signal(signal.SIGINT, lambda *_: runner.stop())
+        reader = None if once else MailboxReader.when_configured(app)
         try:
             handled = runner.run(once=once)
         except SQLAlchemyError as error:
@@ -183,15 +188,58 @@ def worker(once: bool, processes: int | None) -> None:
             cause = database_errors.plain_cause(error)
             raise click.ClickException(f"The worker cannot use the database ({cause}). Check DATABASE_URL and "
                                        "that `flask db upgrade` has been run.") from None
+        finally:
+            if reader is not None:
+                reader.stop()
         click.echo(f"{handled} deliveries handled")
         if runner.gave_up:
             raise click.ClickException("The database was unavailable for too long; run the worker again later.")
         return
+    if not once and MailboxReader.wanted(current_app.config):
+        click.echo("With --processes the worker does not read the press office mailbox: run "
+                   "`flask press fetch-enquiries --every N` beside it.", err=True)
     info = click.get_current_context().ensure_object(ScriptInfo)
     if info.create_app is not None:
         raise click.ClickException("--processes starts processes that build the app from the environment, as "
                                    "`flask press worker` does: run it from the flask command.")
     replace_process("press.factory:create_worker_app", plan, once)
+
+
+class MailboxReader:
+    """Reads the press office mailbox every PRESS_ENQUIRY_IMAP_EVERY seconds beside the worker, in a thread of
+    its own, so journalists' emails become enquiries (and their acknowledgements are sent) with no other
+    process to run. The outbox knows no area, so the worker command starts it, not the Worker."""
+
+    def __init__(self, app: Flask, every: float) -> None:
+        self.app, self.every = app, every
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._read, name="enquiry-mailbox", daemon=True)
+
+    @staticmethod
+    def wanted(config: dict[str, Any]) -> bool:
+        return bool(config["PRESS_ENQUIRY_IMAP_HOST"]) and float(config["PRESS_ENQUIRY_IMAP_EVERY"] or 0) > 0
+
+    @classmethod
+    def when_configured(cls, app: Flask) -> "MailboxReader | None":
+        """Start reading, if a mailbox and a schedule are set."""
+        if not cls.wanted(app.config):
+            return None
+        reader = cls(app, float(app.config["PRESS_ENQUIRY_IMAP_EVERY"]))
+        reader.thread.start()
+        return reader
+
+    def _read(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                fetch_now(inbox.fetch, self.app, "Enquiry mailbox")
+            except Exception:  # one bad read must not end the reading; the log has it
+                logging.getLogger(__name__).exception("The enquiry mailbox could not be read")
+            self.stopping.wait(self.every)
+
+    def stop(self) -> None:
+        """Stop after the read in hand, if any: its batch is committed and moved, or left for next time."""
+        self.stopping.set()
+        self.thread.join(timeout=120)
 
 
 @press_cli.command("import-contacts")
@@ -284,6 +332,41 @@ def bounces(host: str, port: int) -> None:
         stopping.wait()
 
 
+def fetch_once(fetch: Callable[[Flask], tuple[Any, str]], app: Flask) -> None:
+    """Read a mailbox once for a command, ending any failure with one line."""
+    try:
+        fetched, folder = fetch(app)
+    except MailboxError as error:
+        raise click.ClickException(str(error)) from None
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"The database is unavailable ({database_errors.plain_cause(error)}); "
+                                   "nothing was moved, so run it again later.") from None
+    click.echo(fetched.summary(folder))
+
+
+def fetch_now(fetch: Callable[[Flask], tuple[Any, str]], app: Flask, name: str) -> None:
+    """Read a mailbox once on a schedule: an outage of the mailbox or the database is said and waited out,
+    and the messages stay where they are until the next time."""
+    try:
+        fetched, folder = fetch(app)
+        click.echo(fetched.summary(folder))
+    except MailboxError as error:
+        click.echo(f"{name} not read: {error}", err=True)
+    except SQLAlchemyError as error:
+        click.echo(f"{name} not read: the database is unavailable ({database_errors.plain_cause(error)})", err=True)
+
+
+def fetch_every(fetch: Callable[[Flask], tuple[Any, str]], app: Flask, name: str, every: float) -> None:
+    """Read a mailbox every so many seconds until SIGTERM."""
+    configure_logging()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    while not stopping.is_set():
+        fetch_now(fetch, app, name)
+        stopping.wait(every)
+
+
 @press_cli.command("fetch-bounces")
 @click.option("--every", type=click.FloatRange(min=1), default=None,
               help="Read the mailbox again every this many seconds, until SIGTERM (default: once, then exit).")
@@ -291,27 +374,19 @@ def fetch_bounces(every: float | None) -> None:
     """Read the bounce mailbox over IMAP: each message handled once, then moved to PRESS_BOUNCE_IMAP_DONE_FOLDER."""
     app = current_app._get_current_object()
     if every is None:
-        try:
-            fetched, folder = mailbox.fetch(app)
-        except mailbox.MailboxError as error:
-            raise click.ClickException(str(error)) from None
-        except SQLAlchemyError as error:
-            raise click.ClickException(f"The database is unavailable ({database_errors.plain_cause(error)}); "
-                                       "nothing was moved, so run it again later.") from None
-        click.echo(fetched.summary(folder))
-        return
-    configure_logging()
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    while not stopping.is_set():
-        try:
-            fetched, folder = mailbox.fetch(app)
-            click.echo(fetched.summary(folder))
-        # An outage of the mailbox or the database is waited out; the messages stay where they are.
-        except mailbox.MailboxError as error:
-            click.echo(f"Bounce mailbox not read: {error}", err=True)
-        except SQLAlchemyError as error:
-            click.echo(f"Bounce mailbox not read: the database is unavailable ({database_errors.plain_cause(error)})",
-                       err=True)
-        stopping.wait(every)
+        fetch_once(mailbox.fetch, app)
+    else:
+        fetch_every(mailbox.fetch, app, "Bounce mailbox", every)
+
+
+@press_cli.command("fetch-enquiries")
+@click.option("--every", type=click.FloatRange(min=1), default=None,
+              help="Read the mailbox again every this many seconds, until SIGTERM (default: once, then exit).")
+def fetch_enquiries(every: float | None) -> None:
+    """Read the press office mailbox over IMAP: each journalist's email becomes an enquiry or joins one, once,
+    then is moved to PRESS_ENQUIRY_IMAP_DONE_FOLDER."""
+    app = current_app._get_current_object()
+    if every is None:
+        fetch_once(inbox.fetch, app)
+    else:
+        fetch_every(inbox.fetch, app, "Enquiry mailbox", every)

@@ -22,6 +22,7 @@ RATIO = {
     "send": r"^\(a\) rate: worker, .* = \d",
     "enquiries": r"^verdict  \(a\) submissions / bare form +(PASS|FAIL)  \d",
     "bounces": r"^\(a\) rate: fetch-bounces / bare loop \(the faster\) = \d",
+    "inbox": r"^\(a\) rate: fetch-enquiries / bare loop \(the faster\) = \d",
 }
 
 

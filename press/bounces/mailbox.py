@@ -5,28 +5,22 @@ moved to a folder of its own, so the inbox holds only what is still to read. A m
 its Message-ID) is only moved; one that cannot be read is left where it is, to be looked at.
 """
 
-import contextlib
 import logging
-import ssl
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from press import imap
 from press.bounces.processing import handle
 from press.extensions import db
+from press.imap import BATCH, MailboxError, connect, move
+
+__all__ = ["BATCH", "Fetched", "MailboxError", "connect", "fetch", "move", "settings", "take"]
 
 log = logging.getLogger(__name__)
-
-BATCH = 200
-
-
-class MailboxError(Exception):
-    """The mailbox could not be read: not set up, unreachable, refused the login, or its certificate failed."""
 
 
 @dataclass
@@ -47,63 +41,14 @@ class Fetched:
 
 
 def settings(app: Flask) -> dict[str, Any]:
-    config = app.config
-    if not config["PRESS_BOUNCE_IMAP_HOST"]:
-        raise MailboxError("PRESS_BOUNCE_IMAP_HOST is not set: give the bounce mailbox's IMAP server, and "
-                           "PRESS_BOUNCE_IMAP_USERNAME and PRESS_BOUNCE_IMAP_PASSWORD for it.")
-    return {name: config[f"PRESS_BOUNCE_IMAP_{name.upper()}"]
-            for name in ("host", "port", "username", "password", "folder", "done_folder", "ca_file", "starttls")}
-
-
-def connect(options: dict[str, Any]) -> IMAPClient:
-    """Log in over TLS (on connect, or STARTTLS), checking the server's certificate."""
-    context = ssl.create_default_context(cafile=options["ca_file"] or None)
-    host, port = options["host"], options["port"]
-    client = None
-    try:
-        client = IMAPClient(host, port=port, ssl=not options["starttls"], ssl_context=context, timeout=30)
-        if options["starttls"]:
-            client.starttls(context)
-        client.login(options["username"] or "", options["password"] or "")
-    except LoginError:
-        problem = f"The IMAP server {host} refused the username or password."
-    except ssl.SSLError as error:
-        problem = (f"The IMAP server {host}'s certificate was not accepted ({error.reason or error}); set "
-                   "PRESS_BOUNCE_IMAP_CA_FILE if it is signed by an organisation's own authority.")
-    except (OSError, IMAPClientError) as error:
-        problem = f"Could not reach the IMAP server {host}:{port} ({error})."
-    else:
-        return client
-    if client is not None:
-        with contextlib.suppress(OSError, IMAPClientError):
-            client.shutdown()
-    raise MailboxError(problem)
+    return imap.settings(app.config, "BOUNCE", "bounce mailbox")
 
 
 def fetch(app: Flask) -> tuple[Fetched, str]:
     """Read every message in the bounce folder once, then move it aside; what was read, and where it went."""
     options = settings(app)
     fetched = Fetched()
-    client = connect(options)
-    try:
-        if not client.folder_exists(options["done_folder"]):
-            client.create_folder(options["done_folder"])
-        client.select_folder(options["folder"])
-        uids = client.search(["NOT", "DELETED"])
-        for start in range(0, len(uids), BATCH):
-            batch = uids[start:start + BATCH]
-            messages = client.fetch(batch, ["BODY.PEEK[]"])
-            done = take(app, [(uid, messages[uid][b"BODY[]"]) for uid in batch if uid in messages], fetched)
-            if done:
-                move(client, done, options["done_folder"])
-                fetched.moved += len(done)
-    except IMAPClientError as error:
-        raise MailboxError(f"The IMAP server stopped answering as expected ({error}).") from None
-    finally:
-        try:
-            client.logout()
-        except (OSError, IMAPClientError):
-            pass
+    fetched.moved = imap.read_folder(options, lambda messages: take(app, messages, fetched))
     return fetched, options["done_folder"]
 
 
@@ -137,15 +82,3 @@ def take(app: Flask, messages: list[tuple[int, bytes]], fetched: Fetched) -> lis
             db.session.remove()
     return done
 
-
-def move(client: IMAPClient, uids: list[int], folder: str) -> None:
-    """Move messages to a folder: with MOVE (RFC 6851) where the server has it, else copy, delete and expunge."""
-    if client.has_capability("MOVE"):
-        client.move(uids, folder)
-        return
-    client.copy(uids, folder)
-    client.delete_messages(uids)
-    if client.has_capability("UIDPLUS"):
-        client.uid_expunge(uids)
-    else:
-        client.expunge()

@@ -2,9 +2,13 @@
 
 from email.message import EmailMessage
 
+from flask import current_app
+from sqlalchemy import select
+
 from press import uktime
 from press.accounts.models import User
-from press.enquiries.models import Enquiry
+from press.enquiries.inbox_reading import NO_MESSAGE_ID
+from press.enquiries.models import Channel, Direction, Enquiry, EnquiryEmail
 from press.extensions import db
 from press.links import absolute_url
 from press.outbox import kinds
@@ -23,10 +27,40 @@ def acknowledgement(delivery: Delivery) -> EmailMessage:
     """Tell the journalist we have their enquiry, its reference, and what happens next."""
     enquiry = _enquiry(delivery)
     assignee = enquiry.assignee
+    if enquiry.channel == Channel.EMAIL:
+        return email_acknowledgement(delivery, enquiry, assignee)
     context = {"enquiry": enquiry, "assignee": assignee, "deadline": uktime.format_moment(enquiry.deadline_at)}
     return templated("enquiry_acknowledgement", context, to=delivery.to_address,
                      subject=f"We have your enquiry {enquiry.reference}: {enquiry.subject}",
                      reply_to=mailbox(assignee.name, assignee.email) if assignee is not None else None)
+
+
+def email_acknowledgement(delivery: Delivery, enquiry: Enquiry, assignee: User | None) -> EmailMessage:
+    """The acknowledgement of an emailed enquiry: an answer to the journalist's email, so it threads in their
+    mail, with the enquiry's tag in the subject and the press office mailbox to reply to, so their answer
+    comes back into the same enquiry."""
+    first = db.session.scalar(select(EnquiryEmail).where(EnquiryEmail.enquiry_id == enquiry.id,
+                                                         EnquiryEmail.direction == Direction.IN)
+                              .order_by(EnquiryEmail.id).limit(1))
+    headers = {}
+    if first is not None and not first.message_id.endswith(NO_MESSAGE_ID):
+        references = [*first.references.split()[-10:], first.message_id]
+        headers = {"In-Reply-To": f"<{first.message_id}>", "References": " ".join(f"<{r}>" for r in references)}
+    suggested = first.suggested_deadline_at if first is not None else None
+    if suggested is not None:
+        deadline = f"{uktime.format_moment(suggested)}, as we read your email; a press officer will confirm it"
+    else:
+        deadline = f"none given, so we aim to reply by {uktime.format_moment(enquiry.deadline_at)}"
+    context = {"enquiry": enquiry, "assignee": assignee, "deadline": deadline}
+    subject = first.subject if first is not None and first.subject else enquiry.subject
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    address = current_app.config["PRESS_ENQUIRY_ADDRESS"]
+    reply_to = address or (mailbox(assignee.name, assignee.email) if assignee is not None else None)
+    if f"[{enquiry.reference}]" not in subject:
+        subject = f"{subject} [{enquiry.reference}]"
+    return templated("enquiry_acknowledgement", context, to=delivery.to_address, subject=subject,
+                     reply_to=reply_to, headers=headers)
 
 
 def assigned(delivery: Delivery) -> EmailMessage:

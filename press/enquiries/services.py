@@ -138,7 +138,7 @@ def take_enquiry(
 ) -> NewEnquiry:
     """Log a new enquiry with the next reference, assign it, and queue its emails in the same transaction.
 
-    A journalist's own web enquiry gets an acknowledgement; the assignee is told unless they logged it.
+    A journalist's own web or emailed enquiry gets an acknowledgement; the assignee is told unless they logged it.
     Busy press offices get bursts of these, so the rows are written with a handful of plain statements
     on the session's connection, and no object is loaded or kept.
     """
@@ -157,7 +157,8 @@ def take_enquiry(
                       assignee_id=assignee.id if assignee else None, logged_by_id=by_id, status=EnquiryStatus.NEW,
                       **fields)
         enquiry_id, values["contact_id"] = connection.execute(INSERT_ENQUIRY, values | {"contact_email": email or None}).one()
-        first = EventKind.RECEIVED if channel == Channel.WEB else EventKind.LOGGED
+        # What the journalist sent themselves (the web form, an email) is received; what staff enter is logged.
+        first = EventKind.RECEIVED if acknowledged(channel, by) else EventKind.LOGGED
         events = [event_values(enquiry_id, first, by_id if first == EventKind.LOGGED else None, channel=channel)]
         emails = []
         deadline = values["deadline_at"]
@@ -167,7 +168,7 @@ def take_enquiry(
                                        routed=routed))
             if assignee.id != by_id:
                 emails.append(assignee_email(enquiry_id, deadline, assignee.id, assignee.email))
-        if channel == Channel.WEB and email:
+        if acknowledged(channel, by) and email:
             # The journalist's deadline is also ours: an acknowledgement still unsent by then is no use.
             emails.append(delivery_values(kind=ACKNOWLEDGEMENT, to_address=email,
                                           payload={"enquiry_id": enquiry_id},
@@ -175,6 +176,12 @@ def take_enquiry(
         connection.execute(INSERT_EVENTS, events)
         enqueue_many(connection, emails)
         return NewEnquiry(enquiry_id, values)
+
+
+def acknowledged(channel: Channel, by: User | None) -> bool:
+    """Whether the journalist is told we have their enquiry: when they sent it themselves, through the web form
+    or to the press office mailbox (an email's acknowledgement answers it, so it threads in their mail)."""
+    return channel == Channel.WEB or channel == Channel.EMAIL and by is None
 
 
 def submit_enquiry(session: Session, **arguments: Any) -> Enquiry:
