@@ -1,9 +1,14 @@
 """Who may use which enquiry route, checked for every route the app has, so a new one cannot slip through."""
 
+import os
+import re
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from press.enquiries.models import Enquiry, EnquiryEvent
+from press import clock
+from press.enquiries.models import Enquiry, EnquiryAttachment, EnquiryEmail, EnquiryEvent
 from press.extensions import db
 
 PUBLIC = {"enquiries_public.new", "enquiries_public.sent"}
@@ -20,12 +25,27 @@ def enquiry_routes(app) -> list[tuple[str, str, str]]:
 
 
 def url(rule: str, enquiry_id: int) -> str:
-    return rule.replace("<int:enquiry_id>", str(enquiry_id)).replace("<token>", "not-a-token")
+    # The enquiry's one email and its one file have id 1, as the fixture makes them.
+    path = rule.replace("<int:enquiry_id>", str(enquiry_id)).replace("<token>", "not-a-token")
+    return re.sub(r"<int:(email|attachment)_id>", "1", path)
 
 
 @pytest.fixture
-def enquiry_id(make_enquiry, frozen_clock):
-    return make_enquiry()
+def enquiry_id(app, make_enquiry, frozen_clock):
+    """An enquiry with an email from the journalist that suggests a deadline and brought a file."""
+    enquiry_id = make_enquiry()
+    with app.app_context():
+        email = EnquiryEmail(enquiry_id=enquiry_id, direction="in", message_id="one@gazette.example",
+                             from_address="sam.reporter@gazette.example", subject="Re: hours", body="By 4pm please",
+                             suggested_deadline_at=clock.now() + timedelta(hours=5), suggested_deadline_words="by 4pm")
+        os.makedirs(app.config["PRESS_UPLOAD_DIR"], exist_ok=True)
+        with open(os.path.join(app.config["PRESS_UPLOAD_DIR"], "f00d.pdf"), "wb") as handle:
+            handle.write(b"%PDF-1.7\n")
+        email.attachments.append(EnquiryAttachment(filename="hours.pdf", content_type="application/pdf", size=9,
+                                                   sha256="0" * 64, stored_name="f00d.pdf"))
+        db.session.add(email)
+        db.session.commit()
+    return enquiry_id
 
 
 def test_every_enquiry_route_is_listed_here(app):

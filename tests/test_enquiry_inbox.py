@@ -281,7 +281,7 @@ def test_the_acknowledgement_is_sent_as_an_answer_to_the_journalists_email(app, 
     original = "<CAJ7y4Q2xkz9V=Hr1pQ8mN3bW5tL0fG6hY2dK9sE4aR7uT1vXc@mail.gmail.com>"
     assert message["In-Reply-To"] == original and message["References"] == original
     assert message["Subject"] == f"Re: Interview request: school transport [{enquiry.reference}]"
-    assert message["Reply-To"] == "press@northshire.example"
+    assert message["Reply-To"].addresses[0].addr_spec == "press@northshire.example"
     assert "as we read your email; a press officer will confirm it" in message.get_body(("plain",)).get_content()
 
     # The journalist answers the acknowledgement: it threads by References, and by the tag.

@@ -426,7 +426,7 @@ def test_no_duty_officer_is_said_plainly(client, manager):
 
 # --- Who may do what -------------------------------------------------------------------------------------------
 
-ACTIONS = ["notes", "response", "status", "assignee", "close"]
+ACTIONS = ["notes", "response", "status", "assignee", "close", "reply"]
 
 
 def test_anonymous_people_are_sent_to_sign_in(client, enquiry_id):
@@ -474,7 +474,7 @@ def test_a_post_without_its_csrf_token_is_refused(app, build_app, office, enquir
     csrf_client.post("/staff/login", data={"email": "pat.officer@northshire.example",
                                            "password": "correct horse battery staple", "csrf_token": token})
     page = csrf_client.get(f"/staff/enquiries/{enquiry_id}").data.decode()
-    assert page.count("<form") == len(re.findall(r'name="[a-z]*-?csrf_token"', page)) == 6
+    assert page.count("<form") == len(re.findall(r'name="[a-z]*-?csrf_token"', page)) == 7
     for action in ACTIONS:
         assert csrf_client.post(f"/staff/enquiries/{enquiry_id}/{action}", data={"note-text": "x"}).status_code == 400
     assert csrf_client.post("/staff/enquiries/new", data=logged()).status_code == 400
@@ -494,6 +494,7 @@ def test_hostile_input_never_causes_a_server_error(client, signed_in, enquiry_id
         "notes": {"note-text": value}, "response": {"response-text": value}, "status": {"status-status": value},
         "assignee": {"assign-assignee": value},
         "close": {"close-outcome": value, "close-coverage_url": value, "close-text": value},
+        "reply": {"reply-text": value},
     }
     for action, data in posts.items():
         response = client.post(f"/staff/enquiries/{enquiry_id}/{action}", data=data)

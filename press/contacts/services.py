@@ -11,7 +11,7 @@ from press import clock
 from press.audit import audit
 from press.accounts.models import User
 from press.accounts.services import normalise_email
-from press.contacts import search
+from press.contacts import elsewhere, search
 from press.contacts.models import (
     Contact, ContactEvent, ContactStatus, MediaList, Suppression, contact_lists, email_digest,
 )
@@ -183,9 +183,14 @@ def unsubscribe(session: Session, contact: Contact, *, how: str) -> bool:
 
 
 def erase_contact(session: Session, contact: Contact, *, by: User | None) -> None:
-    """Remove a contact's personal data, keeping only a fingerprint of the address so it is never re-added unseen."""
+    """Remove a contact's personal data, keeping only a fingerprint of the address so it is never re-added unseen.
+
+    What other areas keep about them (their enquiries) goes first, while their address still finds it.
+    """
     if contact.status == ContactStatus.ERASED:
         return
+    for holding in elsewhere.holdings():
+        holding.erase(session, contact)
     if contact.email and find_suppression(session, contact.email) is None:
         session.add(Suppression(email_digest=email_digest(contact.email), reason="erased at the owner's request"))
     for name in ("name", "outlet", "job_title", "phone", "notes", "source", "consent_text", "status_reason"):
@@ -222,6 +227,7 @@ def subject_access(session: Session, contact: Contact) -> dict[str, Any]:
     def when(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
+    held_elsewhere = {holding.name: holding.export(session, contact) for holding in elsewhere.holdings()}
     events = session.scalars(select(ContactEvent).where(ContactEvent.contact_id == contact.id).order_by(ContactEvent.at))
     deliveries = session.scalars(select(Delivery).where(Delivery.contact_id == contact.id).order_by(Delivery.id))
     return {
@@ -245,7 +251,7 @@ def subject_access(session: Session, contact: Contact) -> dict[str, Any]:
              "message_id": d.message_id}
             for d in deliveries
         ],
-    }
+    } | held_elsewhere
 
 
 def save_list(session: Session, media_list: MediaList | None, *, name: str, description: str,

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from press import clock, uktime
 from press.audit import audit
 from press.accounts.access import editor_required, staff_required
-from press.contacts import queries, services
+from press.contacts import elsewhere, queries, services
 from press.contacts.models import LAWFUL_BASES, Contact, ContactStatus
 from press.contacts.staff_forms import (
     ConfirmForm, ContactForm, StatusForm, display_phone,
@@ -163,8 +163,10 @@ def contact_page(contact: Contact, form: StatusForm) -> str:
         token = services.unsubscribe_token(contact)
         unsubscribe_url = current_app.config["PRESS_BASE_URL"].rstrip("/") + url_for(
             "contacts_public.unsubscribe_page", token=token)
+    # What other areas keep about them (their enquiries), each area saying how to list its own.
+    held_elsewhere = [(holding, holding.listed(db.session, contact)) for holding in elsewhere.holdings()]
     return render_template("contacts/show.html", contact=contact, history=history, form=form,
-                           unsubscribe_url=unsubscribe_url, lawful_bases=LAWFUL_BASES)
+                           unsubscribe_url=unsubscribe_url, lawful_bases=LAWFUL_BASES, held_elsewhere=held_elsewhere)
 
 
 @bp.get("/<int:contact_id>")

@@ -1,6 +1,7 @@
-"""The two emails an enquiry causes: the journalist's acknowledgement and the assignee's alert."""
+"""The emails an enquiry causes: the journalist's acknowledgement, the assignee's alert, and staff replies."""
 
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import select
@@ -55,8 +56,8 @@ def email_acknowledgement(delivery: Delivery, enquiry: Enquiry, assignee: User |
     subject = first.subject if first is not None and first.subject else enquiry.subject
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
-    address = current_app.config["PRESS_ENQUIRY_ADDRESS"]
-    reply_to = address or (mailbox(assignee.name, assignee.email) if assignee is not None else None)
+    # Answers go to the mailbox this enquiry came from, where they are read back into it.
+    reply_to = mailbox(f"{current_app.config['PRESS_ORGANISATION']} press office", office_mailbox())
     if f"[{enquiry.reference}]" not in subject:
         subject = f"{subject} [{enquiry.reference}]"
     return templated("enquiry_acknowledgement", context, to=delivery.to_address, subject=subject,
@@ -77,3 +78,44 @@ def assigned(delivery: Delivery) -> EmailMessage:
 
 ACKNOWLEDGEMENT = kinds.register(kinds.Kind("enquiry-acknowledgement", acknowledgement, payload=("enquiry_id",)))
 ASSIGNED = kinds.register(kinds.Kind("enquiry-assigned", assigned, payload=("enquiry_id", "user_id")))
+
+
+def office_mailbox() -> str:
+    """The press office's own mailbox, where the journalist's answers should go: PRESS_ENQUIRY_ADDRESS, else
+    PRESS_OFFICE_EMAIL, else the sender's address."""
+    config = current_app.config
+    return config["PRESS_ENQUIRY_ADDRESS"] or config["PRESS_OFFICE_EMAIL"] or parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+
+
+def _reply_email(delivery: Delivery) -> EnquiryEmail:
+    email = db.session.get(EnquiryEmail, delivery.payload["email_id"])
+    if email is None or email.enquiry.anonymised_at is not None:
+        raise LookupError("the reply no longer exists")
+    return email
+
+
+def reply(delivery: Delivery) -> EmailMessage:
+    """A press officer's reply to the journalist, threaded under their email and tagged with the reference.
+
+    It comes from the press office, and answers go to the office's mailbox, where they are read back into the
+    enquiry. The subject began as the journalist's: the message builder keeps any line break out of it.
+    """
+    email = _reply_email(delivery)
+    enquiry = email.enquiry
+    organisation = current_app.config["PRESS_ORGANISATION"]
+    headers = {}
+    if email.in_reply_to:
+        headers["In-Reply-To"] = f"<{email.in_reply_to}>"
+    if email.references:
+        headers["References"] = " ".join(f"<{item}>" for item in email.references.split())
+    context = {"email": email, "enquiry": enquiry, "officer": email.by, "paragraphs": paragraphs(email.body)}
+    return templated("enquiry_reply", context, to=delivery.to_address, subject=email.subject,
+                     reply_to=mailbox(f"{organisation} press office", office_mailbox()), headers=headers)
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Plain text as paragraphs of lines, for an HTML part that escapes each line and keeps the breaks."""
+    return [block.split("\n") for block in text.split("\n\n") if block.strip()]
+
+
+REPLY = kinds.register(kinds.Kind("enquiry-reply", reply, payload=("email_id",)))

@@ -187,6 +187,7 @@ class EventKind(StrEnum):
     EMAIL_IN = "email_in"      # an email from the journalist, kept as an EnquiryEmail
     EMAIL_OUT = "email_out"    # a reply from the press office, sent through the outbox
     REOPENED = "reopened"      # a closed enquiry opened again by the journalist's reply
+    DEADLINE = "deadline"      # the deadline changed to one read from the journalist's email, staff confirming
 
 
 class EnquiryEvent(db.Model):

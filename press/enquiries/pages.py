@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from press import clock
 from press.accounts.models import User
-from press.enquiries import queries
+from press.enquiries import conversation, queries, replies
 from press.enquiries.forms import AssignForm, CloseForm, NoteForm, ResponseForm, StatusForm
 from press.enquiries.models import (
     CHANNEL_LABELS,
@@ -23,7 +23,9 @@ from press.enquiries.models import (
     STATUS_LABELS,
     Enquiry,
 )
+from press.enquiries.reply_forms import ReplyForm
 from press.extensions import db
+from press.forms import ActionForm
 
 
 def get_enquiry(enquiry_id: int) -> Enquiry:
@@ -88,16 +90,18 @@ def action_forms(enquiry: Enquiry) -> dict[str, FlaskForm]:
         assign.assignee.data = enquiry.assignee_id
         status.status.data = enquiry.status
     return {"note_form": NoteForm(prefix="note"), "response_form": ResponseForm(prefix="response"),
-            "status_form": status, "assign_form": assign, "close_form": close}
+            "status_form": status, "assign_form": assign, "close_form": close, "reply_form": ReplyForm(prefix="reply")}
 
 
 def enquiry_page(enquiry: Enquiry, status: int = 200, **forms: FlaskForm) -> Response:
-    """The enquiry as the journalist sent it, its timeline oldest first, and the forms to work it."""
+    """The enquiry as the journalist sent it, its timeline (emails in and out among it) oldest first, and the
+    forms to work it."""
     events = queries.timeline(db.session, enquiry.id)
     now = clock.now()
     page = render_template(
         "enquiries/show.html", enquiry=enquiry, events=events, now=now, deadline_note=deadline_note(enquiry, now),
         tel_uri=tel_uri, formats=INTERVIEW_FORMATS, modes=INTERVIEW_MODES, statuses=STATUS_LABELS,
-        outcomes=OUTCOME_LABELS, channels=CHANNEL_LABELS, **(action_forms(enquiry) | forms),
+        outcomes=OUTCOME_LABELS, channels=CHANNEL_LABELS, conversation=conversation.conversation(db.session, enquiry),
+        no_reply=replies.why_no_reply(enquiry), button_form=ActionForm(), **(action_forms(enquiry) | forms),
     )
     return make_response(page, status)
