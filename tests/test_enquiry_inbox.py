@@ -12,7 +12,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from press.accounts.models import User
 from press.contacts import services as contacts
@@ -368,3 +368,43 @@ def test_with_the_database_away_nothing_is_moved(app, build_app, imap_server, tm
     assert "Traceback" not in result.output
     assert len(imap_server.folder_messages("INBOX")) == 1
     assert imap_server.folder_messages(DONE) == []
+
+
+def test_a_round_trip_of_staff_reply_and_journalists_answer_ends_on_one_enquiry(
+        app, runner, client, manager, imap_server, mail_server):
+    """The whole conversation through the real servers: the journalist emails, the office replies from the
+    enquiry page, the enquiry is closed, and the journalist's answer (subject changed) opens it again."""
+    imap_server.append(eml("plain"))
+    assert fetch(runner)[0] == 0
+    enquiry = by_address(app)[SAM]
+    assert client.post(f"/staff/enquiries/{enquiry.id}/reply",
+                       data={"reply-text": "Twelve posts are affected.\r\n\r\nMary"}).status_code == 303
+    assert Worker(app).run(once=True) == 2  # the acknowledgement and the reply
+    replies = [m.message for m in mail_server.wait_for(2) if "Twelve posts" in m.message.get_body(("plain",)).get_content()]
+    [sent] = replies
+    assert sent["Subject"] == f"Re: Library closures - NCC 2024/25-07 [{enquiry.reference}]"
+    first = "<DB9PR01MB12345A1B2C3D4E5F6A7B8C9D0E1F2@DB9PR01MB1234.eurprd01.prod.outlook.com>"
+    assert sent["In-Reply-To"] == first
+    with app.app_context():
+        enquiries.close_enquiry(db.session, db.session.get(Enquiry, enquiry.id), Outcome.STATEMENT,
+                                by=db.session.get(User, manager))
+        db.session.commit()
+
+    answer = "\r\n".join([
+        f"From: Sam Reporter <{SAM}>", "To: press@northshire.example", "Subject: one more question",
+        f"Message-ID: {make_msgid(domain='gazette.example')}", f"In-Reply-To: {sent['Message-ID']}",
+        f"References: {first} {sent['Message-ID']}", "Content-Type: text/plain; charset=utf-8", "",
+        "Are any of the twelve posts in Eastgate?", ""]).encode()
+    imap_server.append(answer)
+    assert fetch(runner)[1] == "1 message read: 1 reply; 1 moved to Processed enquiries.\n"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Enquiry)) == 1
+        found = db.session.get(Enquiry, enquiry.id)
+        assert found.status == EnquiryStatus.IN_PROGRESS
+        kinds = [event.kind for event in found.events]
+        assert kinds.count(EventKind.EMAIL_IN) == 2 and EventKind.EMAIL_OUT in kinds and kinds[-1] == EventKind.REOPENED
+        conversation = [(email.direction, email.body.split("\n")[0]) for email in found.emails]
+    assert conversation == [("in", "Hello,"), ("out", "Twelve posts are affected."),
+                            ("in", "Are any of the twelve posts in Eastgate?")]
+    page = client.get(f"/staff/enquiries/{enquiry.id}").get_data(as_text=True)
+    assert "Are any of the twelve posts in Eastgate?" in page and "Twelve posts are affected." in page
