@@ -474,7 +474,7 @@ def test_a_post_without_its_csrf_token_is_refused(app, build_app, office, enquir
     csrf_client.post("/staff/login", data={"email": "pat.officer@northshire.example",
                                            "password": "correct horse battery staple", "csrf_token": token})
     page = csrf_client.get(f"/staff/enquiries/{enquiry_id}").data.decode()
-    assert page.count("<form") == len(re.findall(r'name="[a-z]*-?csrf_token"', page)) == 7
+    assert page.count("<form") == len(re.findall(r'name="[a-z]*-?csrf_token"', page)) == 8
     for action in ACTIONS:
         assert csrf_client.post(f"/staff/enquiries/{enquiry_id}/{action}", data={"note-text": "x"}).status_code == 400
     assert csrf_client.post("/staff/enquiries/new", data=logged()).status_code == 400

@@ -14,7 +14,7 @@ from press.accounts.access import editor_required, staff_required
 from press.accounts.models import User
 from press.accounts.queries import active_users
 from press.audit import audit
-from press.enquiries import queries, services
+from press.enquiries import foi_services, queries, services
 from press.enquiries.blueprints import staff as bp
 from press.enquiries.models import (
     CHANNEL_LABELS,
@@ -39,7 +39,8 @@ EXPORT_HEADERS = (
     "First response (UK time)", "Closed (UK time)", "Coverage link",
 )
 # The filters a link or an export carries over; the cursor is added separately.
-FILTER_NAMES = ("status", "assignee", "kind", "release", "outlet", "received_from", "received_to", "due", "q", "sort")
+FILTER_NAMES = ("status", "assignee", "kind", "release", "outlet", "received_from", "received_to", "due", "q", "sort",
+                "foi")
 
 
 class ChoiceField(SelectField):
@@ -73,6 +74,8 @@ class LogFilterForm(BaseForm):
         SelectChoice("soon", "Due in the next 2 hours")])
     q = SearchField("Search", validators=[Optional(), Length(max=200)],
                     description="Reference, journalist, outlet, subject or the enquiry itself")
+    foi = ChoiceField("FOI and EIR", default="", choices=[
+        SelectChoice("", "All enquiries"), SelectChoice("only", "FOI/EIR requests only")])
     sort = ChoiceField("Order", default="deadline", choices=[
         SelectChoice("deadline", "Deadline, soonest first"), SelectChoice("received", "Received, newest first")])
 
@@ -123,6 +126,7 @@ def read_filters(form: LogFilterForm) -> LogFilters:
         due=valid("due") or "",
         words=tuple((valid("q") or "").split()[: queries.MAX_WORDS]),
         sort=valid("sort") or "deadline",
+        foi_only=valid("foi") == "only",
     )
 
 
@@ -157,7 +161,8 @@ def index():
     return render_template(
         "enquiries/log.html", form=form, page=log_page, args=args, now=now, due_soon=now + queries.DUE_SOON,
         total=total, count_up_to=queries.COUNT_UP_TO, per_page=queries.PER_PAGE, duty=services.duty_officer(db.session),
-        short_moment=short_moment, wider_args=(args | {"status": "any"}) if filters.statuses == OPEN_STATUSES else None,
+        short_moment=short_moment, foi_states=foi_services.states_for(db.session, log_page.enquiries),
+        wider_args=(args | {"status": "any"}) if filters.statuses == OPEN_STATUSES else None,
     )
 
 

@@ -1,9 +1,9 @@
 """Media enquiries, their append-only timeline, and the settings that route them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from press import clock
@@ -135,6 +135,17 @@ class Enquiry(db.Model):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A request under the Freedom of Information Act ("foi") or the Environmental Information Regulations
+    # ("eir"), with its statutory clock (press.enquiries.foi); "" for an ordinary media enquiry.
+    request_law: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    foi_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The public interest (FOI s.10(3)) or complexity (EIR reg. 7) extension: extra working days and why.
+    foi_extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    foi_extension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    foi_extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    foi_extended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The statutory due date as last worked out, kept so the log can filter and sort on it; None while paused.
+    foi_due_on: Mapped[date | None] = mapped_column(Date, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     release: Mapped[Release | None] = relationship()
@@ -188,6 +199,11 @@ class EventKind(StrEnum):
     EMAIL_OUT = "email_out"    # a reply from the press office, sent through the outbox
     REOPENED = "reopened"      # a closed enquiry opened again by the journalist's reply
     DEADLINE = "deadline"      # the deadline changed to one read from the journalist's email, staff confirming
+    FOI_FLAGGED = "foi_flagged"    # marked as an FOI or EIR request, or no longer one
+    FOI_PAUSED = "foi_paused"      # the statutory clock stopped for a clarification or a fees notice
+    FOI_RESUMED = "foi_resumed"    # the clarification or the fee came in
+    FOI_EXTENDED = "foi_extended"  # the public interest or complexity extension
+    FOI_DUE = "foi_due"            # the due date moved because the non-working days changed
 
 
 class EnquiryEvent(db.Model):
@@ -322,3 +338,62 @@ class EnquiryAttachment(db.Model):
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
 
     email: Mapped[EnquiryEmail] = relationship(back_populates="attachments")
+
+
+class RequestLaw(StrEnum):
+    FOI = "foi"
+    EIR = "eir"
+
+
+LAW_LABELS = {RequestLaw.FOI: "FOI", RequestLaw.EIR: "EIR"}
+LAW_NAMES = {RequestLaw.FOI: "Freedom of Information Act 2000", RequestLaw.EIR: "Environmental Information Regulations 2004"}
+
+
+class PauseKind(StrEnum):
+    CLARIFICATION = "clarification"
+    FEES = "fees"
+
+
+PAUSE_LABELS = {PauseKind.CLARIFICATION: "Clarification asked for", PauseKind.FEES: "Fees notice sent"}
+
+
+class FoiPause(db.Model):
+    """A time an FOI or EIR request waited on the requester: a clarification asked for, or a fees notice sent,
+    from the day it went to the day the answer or the fee came in (None while still waiting)."""
+
+    __tablename__ = "foi_pauses"
+    __table_args__ = (
+        # One open pause per request at a time, even when two people record one at once.
+        Index("uq_foi_pauses_open", "enquiry_id", unique=True, sqlite_where=text("ended_on IS NULL"),
+              postgresql_where=text("ended_on IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(ForeignKey("enquiries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    by: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return PAUSE_LABELS.get(self.kind, self.kind)
+
+
+class NonWorkingDay(db.Model):
+    """A one-off day that is not a working day for the statutory clock, added by an admin: a bank holiday
+    proclaimed for a jubilee, a coronation or a state funeral before the holidays library knows of it."""
+
+    __tablename__ = "non_working_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    added_by: Mapped[User | None] = relationship()

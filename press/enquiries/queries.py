@@ -45,6 +45,7 @@ class LogFilters:
     due: str = ""  # "overdue", "soon" or ""
     words: tuple[str, ...] = field(default_factory=tuple)
     sort: str = "deadline"
+    foi_only: bool = False  # only enquiries flagged as FOI or EIR requests
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ def conditions(filters: LogFilters, now: datetime) -> list[ColumnElement[bool]]:
         terms.append(Enquiry.received_at >= filters.received_from)
     if filters.received_before is not None:
         terms.append(Enquiry.received_at < filters.received_before)
+    if filters.foi_only:
+        terms.append(Enquiry.request_law != "")
     for word in filters.words[:MAX_WORDS]:
         terms.append(or_(*(contains(column, word) for column in (
             Enquiry.reference, Enquiry.journalist_name, Enquiry.outlet, Enquiry.subject, Enquiry.body,
