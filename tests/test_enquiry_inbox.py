@@ -386,8 +386,11 @@ def test_a_round_trip_of_staff_reply_and_journalists_answer_ends_on_one_enquiry(
     first = "<DB9PR01MB12345A1B2C3D4E5F6A7B8C9D0E1F2@DB9PR01MB1234.eurprd01.prod.outlook.com>"
     assert sent["In-Reply-To"] == first
     with app.app_context():
-        enquiries.close_enquiry(db.session, db.session.get(Enquiry, enquiry.id), Outcome.STATEMENT,
-                                by=db.session.get(User, manager))
+        me = db.session.get(User, manager)
+        closing = db.session.get(Enquiry, enquiry.id)
+        if closing.assignee_id != manager:
+            enquiries.assign_enquiry(db.session, closing, me, by=me)
+        enquiries.close_enquiry(db.session, closing, Outcome.STATEMENT, by=me)
         db.session.commit()
 
     answer = "\r\n".join([
@@ -408,3 +411,12 @@ def test_a_round_trip_of_staff_reply_and_journalists_answer_ends_on_one_enquiry(
                             ("in", "Are any of the twelve posts in Eastgate?")]
     page = client.get(f"/staff/enquiries/{enquiry.id}").get_data(as_text=True)
     assert "Are any of the twelve posts in Eastgate?" in page and "Twelve posts are affected." in page
+
+    # The officer it belongs to is told, with what the journalist wrote: it would otherwise sit unseen.
+    mail_server.clear()
+    assert Worker(app).run(once=True) == 1
+    [alert] = mail_server.wait_for(1)
+    assert alert.rcpt_tos == ["manager@council.example"]
+    assert alert.message["Subject"].startswith(f"{enquiry.reference}: ") and "wrote again" in alert.message["Subject"]
+    text = alert.message.get_body(("plain",)).get_content()
+    assert "so it is open again" in text and "Are any of the twelve posts in Eastgate?" in text

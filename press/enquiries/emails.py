@@ -119,3 +119,24 @@ def paragraphs(text: str) -> list[list[str]]:
 
 
 REPLY = kinds.register(kinds.Kind("enquiry-reply", reply, payload=("email_id",)))
+
+
+def answered(delivery: Delivery) -> EmailMessage:
+    """Tell the assignee the journalist has written again, with what they wrote: an enquiry they had
+    answered or closed is open again and would otherwise sit unseen in the log."""
+    enquiry = _enquiry(delivery)
+    email = db.session.get(EnquiryEmail, delivery.payload["email_id"])
+    if email is None or enquiry.anonymised_at is not None:
+        raise LookupError("the email no longer exists")
+    user = db.session.get(User, delivery.payload["user_id"])
+    deadline = uktime.format_moment(enquiry.deadline_at)
+    body = email.body[:1500]
+    context = {"enquiry": enquiry, "email": email, "user": user, "deadline": deadline,
+               "reopened": delivery.payload["reopened"], "paragraphs": paragraphs(body),
+               "enquiry_url": absolute_url("enquiries.show", enquiry_id=enquiry.id)}
+    source = enquiry.outlet or enquiry.journalist_name
+    return templated("enquiry_answered", context, to=delivery.to_address,
+                     subject=f"{enquiry.reference}: {source} wrote again (deadline {deadline})")
+
+
+ANSWERED = kinds.register(kinds.Kind("enquiry-answered", answered, payload=("enquiry_id", "user_id", "email_id", "reopened")))

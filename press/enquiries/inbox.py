@@ -13,7 +13,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -27,6 +27,7 @@ from press.accounts.services import normalise_email
 from press.contacts.models import Contact
 from press.distribution.models import Distribution
 from press.enquiries import deadlines
+from press.enquiries.emails import ANSWERED
 from press.enquiries.inbox_reading import Incoming, read
 from press.enquiries.models import (
     ANSWERED_STATUSES,
@@ -44,6 +45,7 @@ from press.enquiries.services import Person, ReleaseRoute, add_event, event_valu
 from press.extensions import db
 from press.outbox.messages import address_domain, delivery_message_id
 from press.outbox.models import Delivery
+from press.outbox.queue import delivery_values, enqueue_many
 from press.releases import files
 from press.releases.models import Release, Status
 
@@ -182,6 +184,7 @@ def reply_to_enquiry(session: Session, enquiry: Enquiry, incoming: Incoming, now
                      config: dict[str, Any]) -> int:
     """Add the journalist's email to the enquiry's conversation, opening the enquiry again if it was answered."""
     email_id = keep_email(session, enquiry.id, incoming, now, config)
+    previous_status = enquiry.status
     if enquiry.status in ANSWERED_STATUSES:
         previous = enquiry.status
         enquiry.status = EnquiryStatus.IN_PROGRESS
@@ -189,6 +192,14 @@ def reply_to_enquiry(session: Session, enquiry: Enquiry, incoming: Incoming, now
         enquiry.outcome = None
         add_event(session, enquiry, EventKind.REOPENED, None, previous=previous, to=EnquiryStatus.IN_PROGRESS,
                   email_id=email_id)
+    assignee = enquiry.assignee
+    if assignee is not None and assignee.active:
+        # The journalist's deadline is also the alert's: one still unsent by then is no use.
+        enqueue_many(session.connection(), [delivery_values(
+            kind=ANSWERED, to_address=assignee.email,
+            payload={"enquiry_id": enquiry.id, "user_id": assignee.id, "email_id": email_id,
+                     "reopened": enquiry.status != previous_status},
+            deadline=max(enquiry.deadline_at, now + timedelta(hours=1)))])
     session.flush()
     return email_id
 
