@@ -141,3 +141,30 @@ def test_the_retention_rule_also_clears_the_conversation(app, manager, make_enqu
         last = db.session.scalar(select(EnquiryEvent).order_by(EnquiryEvent.id.desc()).limit(1))
         assert last.details == {"older_than_months": 12}
     assert not os.path.exists(path)
+
+
+def test_the_retention_rule_also_clears_what_the_foi_clock_recorded(app, manager, make_enquiry, frozen_clock):
+    """A clarification note or an extension's reason can say who asked, and about whom."""
+    from press.enquiries import foi_services
+    from press.enquiries.models import EventKind, FoiPause
+    enquiry_id = make_enquiry()
+    with app.app_context():
+        enquiry, me = db.session.get(Enquiry, enquiry_id), db.session.get(User, manager)
+        foi_services.flag_request(db.session, enquiry, "foi", by=me)
+        frozen_clock.advance(days=1)
+        foi_services.start_pause(db.session, enquiry, "clarification", clock.now().date(),
+                                 "Asked Sam Reporter which of Mrs Jones's letters", by=me)
+        frozen_clock.advance(days=1)
+        foi_services.end_pause(db.session, enquiry, clock.now().date(), by=me)
+        foi_services.extend(db.session, enquiry, 10, "Mrs Jones's case is before the court", by=me)
+        db.session.commit()
+    frozen_clock.advance(days=400)
+    with app.app_context():
+        assert purge_enquiries(db.session, 12, run_by="test").anonymised == 1
+        db.session.commit()
+        assert db.session.scalars(select(FoiPause.note)).all() == [REMOVED]
+        assert db.session.get(Enquiry, enquiry_id).foi_extension_reason == REMOVED
+        texts = db.session.scalars(select(EnquiryEvent.text).where(
+            EnquiryEvent.kind.in_([EventKind.FOI_PAUSED, EventKind.FOI_EXTENDED]))).all()
+        assert texts == [REMOVED, REMOVED]
+        assert not [text for text in db.session.scalars(select(EnquiryEvent.text)) if "Jones" in text]

@@ -146,6 +146,7 @@ def test_a_pause_before_the_request_came_in_is_refused_and_the_date_kept(app, cl
     assert "The date sent cannot be before the request came in, on 11 December 2026." in page
     assert date_shown("foipause-started_on", "2026-12-01").search(page)
     assert "Typed note" in page
+    assert "<title>Error: " in page
     assert load(app, enquiry_id).foi_due_on == date(2027, 1, 14)
 
 
@@ -297,6 +298,11 @@ def admin(make_user, auth):
     user_id = make_user("admin", email="ada.admin@northshire.example", name="Ada Admin")
     auth.login("ada.admin@northshire.example")
     return user_id
+
+
+def test_the_sign_in_settings_page_leads_to_the_non_working_days(client, admin):
+    page = client.get("/staff/settings").data.decode()
+    assert '<a href="/staff/settings/non-working-days/">Non-working days for the FOI and EIR clock</a>' in page
 
 
 def test_an_admin_adds_and_removes_a_one_off_day_and_due_dates_move(app, client, admin, enquiry_id):

@@ -7,18 +7,26 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, delete, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from press import clock
 from press.enquiries.emails import ACKNOWLEDGEMENT
-from press.enquiries.models import Enquiry, EnquiryAttachment, EnquiryEmail, EnquiryEvent, EnquiryPurge, EventKind
+from press.enquiries.models import (
+    Enquiry,
+    EnquiryAttachment,
+    EnquiryEmail,
+    EnquiryEvent,
+    EnquiryPurge,
+    EventKind,
+    FoiPause,
+)
 from press.outbox.models import Delivery, DeliveryStatus
 
 ANONYMISED_NAME = "Anonymised"
 REMOVED = "[removed under the retention policy]"
 # Events whose free text may hold what the journalist said or what we said about them.
-TEXT_EVENTS = (EventKind.NOTE, EventKind.RESPONSE, EventKind.CLOSED)
+TEXT_EVENTS = (EventKind.NOTE, EventKind.RESPONSE, EventKind.CLOSED, EventKind.FOI_PAUSED, EventKind.FOI_EXTENDED)
 ENQUIRY_EMAILS = (ACKNOWLEDGEMENT.name,)
 
 
@@ -79,11 +87,15 @@ def anonymise(session: Session, which: ColumnElement[bool], *, now: datetime, re
         .execution_options(synchronize_session=False)
     )
     forget_emails(session, ids, removed)
+    # What was asked for, or why the extension, can say who asked and about whom.
+    session.execute(update(FoiPause).where(FoiPause.enquiry_id.in_(ids), FoiPause.note != "").values(note=removed)
+                    .execution_options(synchronize_session=False))
     count = session.execute(
         update(Enquiry)
         .where(old)
         .values(journalist_name=ANONYMISED_NAME, email="", phone="", subject=removed, body=removed,
-                interviewee="", proposed_place="", contact_id=None, anonymised_at=now)
+                interviewee="", proposed_place="", contact_id=None, anonymised_at=now,
+                foi_extension_reason=case((Enquiry.foi_extension_reason != "", literal(removed)), else_=literal("")))
         .execution_options(synchronize_session=False)
     ).rowcount
     session.flush()
