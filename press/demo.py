@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from press import clock, uktime
@@ -9,7 +10,7 @@ from press.accounts import services as accounts
 from press.accounts.models import User
 from press.contacts import services as contacts, signups
 from press.contacts.models import ContactStatus
-from press.enquiries import services as enquiries
+from press.enquiries import foi_services, inbox, services as enquiries
 from press.enquiries.models import EnquiryStatus, Outcome
 from press.releases import services as releases
 from press.releases.models import Release
@@ -222,8 +223,29 @@ def load_demo_contacts(session: Session, manager: User) -> None:
                                 reason="Asked to stop receiving releases", by=manager)
 
 
+DEMO_EMAIL_ENQUIRY = """\
+From: Sam Carter <sam.carter@gazette.example>
+To: Northshire Council Press Office <press@northshire.example>
+Subject: Question on {reference}
+Message-ID: <demo-enquiry-1@mail.gazette.example>
+Content-Type: text/plain; charset=utf-8
+
+Hello,
+
+I am writing up your release {reference} and would like to know how much the scheme costs,
+and who is paying for it.
+
+My deadline is 4pm today.
+
+Thanks,
+Sam Carter
+Northshire Gazette
+"""
+
+
 def load_demo_enquiries(session: Session, manager: User, release: Release) -> None:
-    """A morning's enquiries: one about a release, one overdue, one answered, one closed."""
+    """A morning's enquiries: one about a release, one overdue, one answered, one closed, one that came by
+    email, and a freedom of information request."""
     now = clock.now()
     about = enquiries.submit_enquiry(
         session, release=release, journalist_name="Hannah Okafor", outlet="Radio Northshire",
@@ -254,6 +276,16 @@ def load_demo_enquiries(session: Session, manager: User, release: Release) -> No
     )
     enquiries.close_enquiry(session, closed, Outcome.INTERVIEW, by=manager,
                             text="Filming arranged for Thursday at 10:00 with the library manager.")
+    # One came in by email, read as the mailbox reader reads one: its deadline is in its words, to confirm.
+    inbox.file_message(session, DEMO_EMAIL_ENQUIRY.replace("{reference}", release.reference).encode(),
+                       current_app.config)
+    request = enquiries.submit_enquiry(
+        session, journalist_name="Grace Lin", outlet="The Northshire Eye", email="grace.lin@eye.example",
+        kind="information", subject="Spending on agency staff since 2023", deadline_at=now + timedelta(days=5),
+        body="Under the Freedom of Information Act, please send the council's spending on agency staff by month "
+             "since April 2023.",
+    )
+    foi_services.flag_request(session, request, "foi", by=manager)
 
 
 def make_release(

@@ -150,3 +150,20 @@ def test_a_release_goes_to_a_demo_list_and_is_followed_in_the_report(app, client
     report = text_of(client.get(response.headers["Location"]))
     assert f"{on_list} of {on_list} sent" in report
     assert "megan.price@eastgate-echo.example" in report
+
+
+def test_the_demo_has_an_emailed_enquiry_to_confirm_and_a_freedom_of_information_request(app, client, auth, demo):
+    from press.enquiries.models import Channel, EnquiryEmail
+    with app.app_context():
+        emailed = db.session.scalar(select(Enquiry).where(Enquiry.channel == Channel.EMAIL))
+        assert emailed.release is not None and emailed.release.reference in emailed.subject
+        assert emailed.assignee.email == DEMO_EMAIL, "routed to the release's media contact"
+        [email] = db.session.scalars(select(EnquiryEmail).where(EnquiryEmail.enquiry_id == emailed.id)).all()
+        assert email.suggested_deadline_words or email.suggested_deadline_at is None
+        request = db.session.scalar(select(Enquiry).where(Enquiry.request_law == "foi"))
+        assert request.foi_due_on is not None
+        emailed_id, request_id = emailed.id, request.id
+    auth.login(DEMO_EMAIL, DEMO_PASSWORD)
+    page = text_of(client.get(f"/staff/enquiries/{emailed_id}"))
+    assert "Email from the journalist" in page and "how much the scheme costs" in page
+    assert "FOI due" in text_of(client.get(f"/staff/enquiries/{request_id}"))
