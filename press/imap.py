@@ -7,12 +7,22 @@ one server's two accounts or two servers.
 """
 
 import contextlib
+import logging
 import ssl
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from press.extensions import db
+
+log = logging.getLogger(__name__)
 
 BATCH = 200
 SETTINGS = ("host", "port", "username", "password", "folder", "done_folder", "ca_file", "starttls")
@@ -93,3 +103,52 @@ def move(client: IMAPClient, uids: list[int], folder: str) -> None:
         client.uid_expunge(uids)
     else:
         client.expunge()
+
+
+@dataclass
+class Fetched:
+    """What one reading of a mailbox did: each outcome counted, how many messages were moved, how many left."""
+
+    outcomes: Counter = field(default_factory=Counter)
+    moved: int = 0
+    left: int = 0
+
+    def left_text(self) -> str:
+        if not self.left:
+            return ""
+        return f" {self.left} could not be read and {'was' if self.left == 1 else 'were'} left in the inbox."
+
+
+def file_batch(app: Flask, messages: list[tuple[int, bytes]], fetched: Fetched,
+               file_one: Callable[[Session, bytes], str], *, seen: str, what: str) -> list[int]:
+    """File a batch of messages in one transaction, each in a savepoint of its own; the uids to move once it
+    is committed.
+
+    A message that another reader filed a moment ago (its unique key taken) counts as ``seen``, and is moved.
+    One that cannot be read at all is logged and stays in the inbox, so it holds up none of the others. A
+    database error ends the batch, rolled back, and nothing of it is moved.
+    """
+    done = []
+    with app.app_context():
+        try:
+            for uid, raw in messages:
+                try:
+                    with db.session.begin_nested():
+                        outcome = file_one(db.session, raw)
+                except IntegrityError:
+                    outcome = seen
+                except SQLAlchemyError:
+                    raise
+                except Exception:
+                    log.exception("%s message %s could not be read; it stays in the inbox", what, uid)
+                    fetched.left += 1
+                    continue
+                fetched.outcomes[outcome] += 1
+                done.append(uid)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+    return done

@@ -9,16 +9,12 @@ folder; a message handled before (by its Message-ID) is only moved, one that can
 """
 
 import hmac
-import logging
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Row, func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from press import clock, imap
@@ -42,14 +38,11 @@ from press.enquiries.models import (
     EventKind,
 )
 from press.enquiries.services import Person, ReleaseRoute, add_event, event_values, take_enquiry
-from press.extensions import db
 from press.outbox.messages import address_domain, delivery_message_id
 from press.outbox.models import Delivery
 from press.outbox.queue import delivery_values, enqueue_many
 from press.releases import files
 from press.releases.models import Release, Status
-
-log = logging.getLogger(__name__)
 
 NEW, REPLY, SEEN = "new enquiry", "reply", "seen before"
 SKIPPED = ("auto-reply", "bounce", "mailing list", "no sender", "from the press office")
@@ -64,12 +57,7 @@ MAX_THREAD_IDS = 50
 SUBJECT_LENGTH, BODY_LENGTH, NAME_LENGTH = 300, 20_000, 200
 
 
-@dataclass
-class Fetched:
-    outcomes: Counter = field(default_factory=Counter)
-    moved: int = 0
-    left: int = 0
-
+class Fetched(imap.Fetched):
     def summary(self, done_folder: str) -> str:
         handled = sum(self.outcomes.values())
         if not handled and not self.left:
@@ -80,11 +68,8 @@ class Fetched:
         if skipped:
             reasons = ", ".join(f"{count} {name}" for count, name in skipped)
             parts.append(f"{sum(count for count, _ in skipped)} skipped ({reasons})")
-        text = (f"{handled} {plural('message', handled)} read: {', '.join(parts)}; "
-                f"{self.moved} moved to {done_folder}.")
-        if self.left:
-            text += f" {self.left} could not be read and {'was' if self.left == 1 else 'were'} left in the inbox."
-        return text
+        return (f"{handled} {plural('message', handled)} read: {', '.join(parts)}; "
+                f"{self.moved} moved to {done_folder}.{self.left_text()}")
 
 
 def plural(name: str, count: int) -> str:
@@ -107,31 +92,8 @@ def fetch(app: Flask) -> tuple[Fetched, str]:
 
 def take(app: Flask, messages: list[tuple[int, bytes]], fetched: Fetched) -> list[int]:
     """File a batch in one transaction; the uids to move once it is committed."""
-    done = []
-    with app.app_context():
-        try:
-            for uid, raw in messages:
-                try:
-                    with db.session.begin_nested():
-                        outcome = file_message(db.session, raw, app.config)
-                except IntegrityError:
-                    # Taken by another reader of the mailbox a moment ago: handled, so moved.
-                    outcome = SEEN
-                except SQLAlchemyError:
-                    raise
-                except Exception:
-                    log.exception("Enquiry mailbox message %s could not be read; it stays in the inbox", uid)
-                    fetched.left += 1
-                    continue
-                fetched.outcomes[outcome] += 1
-                done.append(uid)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
-    return done
+    return imap.file_batch(app, messages, fetched, lambda session, raw: file_message(session, raw, app.config),
+                           seen=SEEN, what="Enquiry mailbox")
 
 
 def own_addresses(config: dict[str, Any]) -> set[str]:
