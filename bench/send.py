@@ -111,7 +111,9 @@ class Throughput:
 
     @property
     def rate(self) -> float:
-        return self.messages / self.seconds
+        """Messages a second; none when no time passed between the first and the last (one message, or none
+        arrived before a busy machine's time limit), rather than a division by zero."""
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass

@@ -37,3 +37,11 @@ def test_the_benchmark_runs_at_a_tiny_size(name, postgres_server):
     verdicts = re.findall(r"^verdict  .* (PASS|FAIL|SLOW)  ", result.stdout, re.MULTILINE)
     assert verdicts, result.stdout[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
+
+
+def test_a_send_run_that_reached_the_sink_once_or_never_has_a_rate_of_nothing():
+    """On a busy machine a time-limited run can end before a second message arrives: the report still prints."""
+    from bench.send import WorkerRun
+    for sent, first, last in ((0, None, None), (1, 2.0, 2.0)):
+        run = WorkerRun("worker command", sent=sent, first_at=first, last_at=last)
+        assert run.throughput().rate == 0.0 and run.sending_rate == 0.0
