@@ -630,6 +630,11 @@ def growth_per_10k(samples: Sequence[tuple[float, int, float]]) -> float | None:
 # --- Report -------------------------------------------------------------------------------------
 
 
+def share(part: float, whole: float) -> float:
+    """A ratio, or NaN (printed as nan, and failing every verdict) when its baseline measured nothing."""
+    return part / whole if whole else float("nan")
+
+
 def verdict(label: str, ok: bool, detail: str) -> None:
     print(f"verdict  {label:<34} {'PASS' if ok else 'FAIL'}  {detail}")
 
@@ -770,8 +775,8 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
             raise SystemExit(f"(a): deliveries not sent after the worker command: {left}")
     bare = min(loops, key=WorkerRun.cpu_per_message)
     pooled = min(workers, key=WorkerRun.cpu_per_message)
-    ratio = max(run.sending_rate for run in workers) / max(run.sending_rate for run in loops)
-    cpu_ratio = pooled.cpu_per_message() / bare.cpu_per_message()
+    ratio = share(max(run.sending_rate for run in workers), max(run.sending_rate for run in loops))
+    cpu_ratio = share(pooled.cpu_per_message(), bare.cpu_per_message())
 
     # (b) A relay that takes 100 ms to accept each message; the same connections in all, shared out.
     slow_runs = []
@@ -818,7 +823,7 @@ def measure_all(arguments: argparse.Namespace, app: Flask, url: str, work: Path,
           "of each)")
     print(f"    over the whole command, start-up included: worker {pooled.seconds:.1f} s ({whole:.1f} msg/s, first "
           f"message after {pooled.first_at or 0:.1f} s), loop {bare.seconds:.1f} s ({bare_whole:.1f} msg/s, first "
-          f"after {bare.first_at or 0:.1f} s) = {whole / bare_whole:.2f}")
+          f"after {bare.first_at or 0:.1f} s) = {share(whole, bare_whole):.2f}")
     print(f"    CPU per message, every process and the database server: worker {pooled.cpu_per_message() * 1000:.2f} ms "
           f"({pooled.cpu_seconds * 1000 / pooled.sent:.2f} + server {pooled.database_cpu_seconds * 1000 / pooled.sent:.2f})"
           f" / loop {bare.cpu_per_message() * 1000:.2f} ms ({bare.cpu_seconds * 1000 / bare.sent:.2f} + server "
