@@ -184,7 +184,8 @@ def test_demo_has_a_morning_of_enquiries(app, runner):
     runner.invoke(args=["press", "demo"])
     with app.app_context():
         found = db.session.scalars(db.select(Enquiry).order_by(Enquiry.id)).all()
-        assert [e.status for e in found] == ["in_progress", "new", "responded", "closed"]
+        assert [e.status for e in found] == ["in_progress", "new", "responded", "closed", "new", "new"]
+        assert [e.channel for e in found][-2:] == ["email", "web"] and found[-1].request_law == "foi"
         assert found[0].release is not None and found[0].assignee.email == "priya.shah@northshire.example"
         assert duty_officer(db.session).email == "tom.reed@northshire.example"
         assert found[1].assignee == duty_officer(db.session) and found[1].is_overdue()
