@@ -31,7 +31,7 @@ from press.extensions import db
 from press.imap import MailboxError
 from press.outbox.processes import replace_process, shares
 from press.outbox.worker import Worker, configure_logging
-from press.releases import importing, services as releases
+from press.releases import elections, importing, services as releases
 from press.releases.models import Release
 from press.security import discard_session
 
@@ -113,8 +113,12 @@ def parse_uk_time(value: str, option: str) -> datetime:
 @click.option("--contact", "contact_email", help="Email of the staff member named as media contact.")
 @click.option("--embargo", help='Embargo time in UK time, "YYYY-MM-DD HH:MM".')
 @click.option("--final", is_flag=True, help="Mark the release final (public at its embargo time, or at once).")
+@click.option("--publicity-code-confirmed", "code_confirmed", is_flag=True,
+              help="With --final during a pre-election period: the release meets the Code of Recommended Practice "
+                   "on Local Authority Publicity.")
 @one_line_errors("import the release")
-def import_release(file: Path, contact_email: str | None, embargo: str | None, final: bool) -> None:
+def import_release(file: Path, contact_email: str | None, embargo: str | None, final: bool,
+                   code_confirmed: bool) -> None:
     """Import a release from a text or .docx file and print its reference."""
     try:
         parsed = importing.parse_bytes(file.read_bytes(), file.name)
@@ -141,14 +145,20 @@ def import_release(file: Path, contact_email: str | None, embargo: str | None, f
         embargo_at = parse_uk_time(parsed.embargo.strftime("%Y-%m-%d %H:%M"), "--embargo")
     else:
         embargo_at = None
+    text = {name: data[name] for name in ("headline", "standfirst", "body", "notes_to_editors", "helpline")}
+    # A pre-election period is checked before anything is written: the text is all it reads.
+    cleared = election_clearance(Release(**text, embargo_at=embargo_at), "publish", code_confirmed) if final else None
     release = releases.create_release(
-        db.session, by=None, prefix=current_app.config["PRESS_REF_PREFIX"],
-        reference=data.get("reference"), headline=data["headline"], standfirst=data["standfirst"],
-        body=data["body"], notes_to_editors=data["notes_to_editors"], helpline=data["helpline"],
+        db.session, by=None, prefix=current_app.config["PRESS_REF_PREFIX"], reference=data.get("reference"), **text,
         release_date=data["release_date"], embargo_at=embargo_at, contact_id=contact.id,
     )
     if final:
-        releases.finalise_release(db.session, release, by=None)
+        try:
+            releases.finalise_release(db.session, release, by=None)
+        except releases.ReleaseError as error:
+            raise click.ClickException(str(error)) from error
+        if cleared is not None and cleared.applies:
+            elections.record_clearance(db.session, release, cleared, doing="publish", by=None)
     db.session.commit()
     click.echo(release.reference)
 
@@ -270,6 +280,23 @@ def import_contacts(file: Path, list_names: tuple[str, ...]) -> None:
     click.echo(f"Report: {report}")
 
 
+def election_clearance(release: Release, action: str, confirmed: bool, send_at: datetime | None = None
+                       ) -> elections.Check:
+    """Refuse, in one line, to "publish" or "send" what a pre-election period stops; or say what was cleared."""
+    now = clock.now()
+    days = elections.publishing_days(release, now) if action == "publish" else elections.sending_days(send_at, now)
+    found = elections.check(db.session, release, days)
+    try:
+        elections.require_clearance(found, confirmed=confirmed, doing=f"be {'published' if action == 'publish' else 'sent'}")
+    except elections.ElectionError as error:
+        discard_session()
+        hint = (" Check it, then add --publicity-code-confirmed." if error.field == "code_confirmed"
+                else " An admin can record one on the release's page.")
+        raise click.ClickException(f"{error} (pre-election period: {', '.join(p.name for p in found.periods)}).{hint}"
+                                   ) from error
+    return found
+
+
 # The option of `send` that each field named by a DistributionError comes from.
 SEND_OPTIONS = {"stop_after": "--stop-after", "at": "--at"}
 
@@ -280,8 +307,12 @@ SEND_OPTIONS = {"stop_after": "--stop-after", "at": "--at"}
 @click.option("--at", "at", help='When to send, in UK time, "YYYY-MM-DD HH:MM"; now if not given.')
 @click.option("--stop-after", "stop_after",
               help='When to stop sending, in UK time, "YYYY-MM-DD HH:MM"; an hour after the send time if not given.')
+@click.option("--publicity-code-confirmed", "code_confirmed", is_flag=True,
+              help="During a pre-election period: the release meets the Code of Recommended Practice on Local "
+                   "Authority Publicity.")
 @one_line_errors("create the distribution")
-def send(reference: str, list_names: tuple[str, ...], at: str | None, stop_after: str | None) -> None:
+def send(reference: str, list_names: tuple[str, ...], at: str | None, stop_after: str | None,
+         code_confirmed: bool) -> None:
     """Send a final release to media lists, now or at a time; print the distribution id."""
     send_at = parse_uk_time(at, "--at") if at else None
     stop_at = parse_uk_time(stop_after, "--stop-after") if stop_after else None
@@ -292,6 +323,9 @@ def send(reference: str, list_names: tuple[str, ...], at: str | None, stop_after
     missing = sorted({n.lower() for n in list_names} - {m.name.lower() for m in lists})
     if missing:
         raise click.ClickException(f"No list called: {', '.join(missing)}.")
+    cleared = election_clearance(release, "send", code_confirmed, send_at)
+    if cleared.applies:
+        elections.record_clearance(db.session, release, cleared, doing="send", by=None)
     try:
         distribution = distribution_services.create_distribution(
             db.session, release, list_ids=[m.id for m in lists], contact_ids=[],

@@ -28,6 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "PRESS_LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
     # Roles that must sign in with a code from an authenticator app too, such as "admin,manager".
     "PRESS_REQUIRE_2FA_FOR": "",
+    # Whether a release needs a second manager's approval before it is marked final or sent (the settings page's
+    # saved choice takes its place).
+    "PRESS_REQUIRE_APPROVAL": False,
+    # The safeguarding checklist's tags and questions (TOML); None is press/releases/safeguarding.toml.
+    "PRESS_SAFEGUARDING_CHECKLIST": None,
     # Per address, on every public form and link that writes something.
     "PRESS_PUBLIC_FORM_RATE_LIMIT": "20 per minute;200 per day",
     # How many reverse proxies in front of the app set X-Forwarded-* headers.
@@ -127,6 +132,7 @@ TEXT_SETTINGS = (
     "PRESS_LOGIN_ACCOUNT_RATE_LIMIT",
     "PRESS_PUBLIC_FORM_RATE_LIMIT",
     "PRESS_REQUIRE_2FA_FOR",
+    "PRESS_SAFEGUARDING_CHECKLIST",
     "PRESS_ENQUIRY_RATE_LIMIT",
     "PRESS_SMTP_CA_FILE",
     "PRESS_MAIL_CATCHER_DIR",
@@ -169,7 +175,8 @@ INT_SETTINGS = (
     "PRESS_ENQUIRY_IMAP_EVERY",
 )
 FLOAT_SETTINGS = ("PRESS_WORKER_POLL_SECONDS",)
-BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "PRESS_BOUNCE_IMAP_STARTTLS", "PRESS_ENQUIRY_IMAP_STARTTLS")
+BOOL_SETTINGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "PRESS_BOUNCE_IMAP_STARTTLS", "PRESS_ENQUIRY_IMAP_STARTTLS",
+                 "PRESS_REQUIRE_APPROVAL")
 
 
 NO_SECRET_KEY = (

@@ -16,6 +16,7 @@ from press.distribution import breaches, queries
 from press.distribution.emails import RELEASE
 from press.distribution.models import Distribution
 from press.outbox.models import Delivery, DeliveryStatus
+from press.releases import approval
 from press.releases.models import Release, Status
 
 DEFAULT_STOP_AFTER = timedelta(hours=1)
@@ -145,6 +146,8 @@ def create_distribution(
         return existing
     if release.status != Status.FINAL:
         raise DistributionError("Only a final release can be sent.")
+    if (refused := approval.refusal(session, release, "sent")) is not None:
+        raise DistributionError(refused)
     now = clock.now()
     scheduled_at = max(at or now, now)
     stop_after = stop_after or scheduled_at + DEFAULT_STOP_AFTER

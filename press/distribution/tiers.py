@@ -23,6 +23,7 @@ from press.distribution.blueprints import staff as bp
 from press.distribution.models import Distribution
 from press.extensions import db
 from press.forms import BaseForm, CheckboxesField, WholeNumberField
+from press.releases import election_views
 from press.releases.models import Release, Status
 
 TIERS = 3
@@ -153,14 +154,17 @@ def send_tiers(release_id: int):
         return redirect(url_for("releases.show", release_id=release.id))
     form = TiersForm(data={"request_key": secrets.token_urlsafe(24)} if request.method == "GET" else None)
     form.set_lists(list(db.session.scalars(select(MediaList).order_by(MediaList.name))))
-    planned, changed = None, False
+    planned, changed, election_form = None, False, None
     if form.validate_on_submit():
         tiers = form.tiers()
         if not form.errors:
             planned = plan(db.session, release, tiers)
             for number, message in problems(planned, now):
                 form[f"tier{number}_hours" if "hours" in message else f"tier{number}_lists"].errors.append(message)
-        if not form.errors and form.confirm.data:
+        # The tiers go from now until the embargo: the pre-election check covers both.
+        election_form = (election_views.send_refusal(release, release.embargo_at)
+                         if not form.errors and form.confirm.data else None)
+        if not form.errors and form.confirm.data and election_form is None:
             expected = expected_counts(form, len(planned))
             try:
                 if expected is None:
@@ -174,6 +178,7 @@ def send_tiers(release_id: int):
                 db.session.commit()
                 flash(f"Sent in {len(made)} tiers: {sum(d.recipients for d in made):,} journalists, each once.")
                 return redirect(url_for("distribution.index", release=release.id))
-    status = 422 if form.errors else 200
+    status = 422 if form.errors or election_form is not None else 200
     return render_template("distribution/tiers.html", release=release, form=form, planned=None if form.errors
-                           else planned, changed=changed, tiers=range(1, TIERS + 1)), status
+                           else planned, changed=changed, tiers=range(1, TIERS + 1), election_form=election_form,
+                           election_at=release.embargo_at), status

@@ -20,6 +20,8 @@ from press.outbox.caught import HTML_PREVIEW_POLICY
 from press.outbox.mailbox import message_parts
 from press.outbox.queue import enqueue
 from press.pages import id_arg, id_args
+from press.releases import approval, election_views
+from press.releases.election_forms import ClearanceForm
 from press.releases.models import Release, Status
 from press.distribution.blueprints import staff as bp
 
@@ -71,7 +73,7 @@ def send_page(release: Release, form: SendForm, chosen: services.Audience | None
 
 
 def confirm_page(release: Release, form: SendForm, contact_ids: list[int], *, changed: bool = False,
-                 changed_from: int | None = None) -> str:
+                 changed_from: int | None = None, election_form: ClearanceForm | None = None) -> str:
     """The check-and-confirm page: the email, the times and the recipients as they stand, and one button to send."""
     list_ids = form.lists.data or []
     found = summary.send_summary(db.session, release, list_ids=list_ids, contact_ids=contact_ids,
@@ -83,7 +85,7 @@ def confirm_page(release: Release, form: SendForm, contact_ids: list[int], *, ch
     form.expected.data = str(found.audience.recipients)
     return render_template("distribution/confirm.html", release=release, form=form, summary=found,
                            changed=changed, changed_from=changed_from, local_sender=summary.sender_warning(),
-                           preview_lists=list_ids, now=clock.now())
+                           preview_lists=list_ids, now=clock.now(), election_form=election_form)
 
 
 def sent_message(distribution: Distribution) -> str:
@@ -118,6 +120,9 @@ def send(release_id: int):
     if release.status != Status.FINAL:
         flash("Only a final release can be sent to journalists.", "error")
         return redirect(url_for("releases.show", release_id=release.id))
+    if (refused := approval.refusal(db.session, release, "sent")) is not None:
+        flash(refused, "error")
+        return redirect(url_for("releases.show", release_id=release.id))
     form = send_form(data={"request_key": secrets.token_urlsafe(24)} if request.method == "GET" else None)
     if form.is_submitted() and form.test.data:
         return send_test(release, form)
@@ -133,6 +138,8 @@ def send(release_id: int):
                                                               services.embargoed_at(release, form.send_at)))
         if not form.confirm.data:
             return confirm_page(release, form, contact_ids)
+        if (refused := election_views.send_refusal(release, form.send_at)) is not None:
+            return confirm_page(release, form, contact_ids, election_form=refused), 422
         return send_confirmed(release, form, contact_ids)
     return send_page(release, form)
 

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from press.accounts.models import Role
-from press.forms import BaseForm, ClockTimeField, DatePartsField, needs_zone, uk_moment, zone_field
+from press.forms import BaseForm, CheckboxesField, ClockTimeField, DatePartsField, needs_zone, uk_moment, zone_field
 from press.releases.models import Withdrawal
 
 
@@ -49,6 +49,11 @@ class ReleaseForm(BaseForm):
         "Media contact", coerce=optional_id, description="Named in the release and sent its enquiries.",
         validators=[Optional()],
     )
+    tags = CheckboxesField(
+        "Safeguarding tags (optional)",
+        description="A tagged release has a safeguarding checklist to answer before it can be approved.",
+        validators=[Optional()],
+    )
     embargo_date = DatePartsField("Embargo date", validators=[Optional()])
     embargo_time = ClockTimeField("Embargo time (UK time)", validators=[Optional()])
     embargo_zone = zone_field()
@@ -80,7 +85,7 @@ def _label(name: str) -> str:
 # What the history calls each field it records: the form's own labels, and words for the rest.
 HISTORY_LABELS = {
     **{name: _label(name) for name in ("reference", "headline", "release_date", "standfirst", "body",
-                                       "notes_to_editors", "helpline", "contact_id")},
+                                       "notes_to_editors", "helpline", "contact_id", "tags")},
     "helpline": "Helpline or public-safety box", "embargo_at": "Embargo", "public_from": "Public from",
     "kind": "How it was withdrawn", "reason": "Public reason", "filename": "File", "size": "Size in bytes",
 }

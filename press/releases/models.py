@@ -16,6 +16,13 @@ from press.extensions import db
 from press.markdown_text import full_plain_text, linked_html, sanitised_html
 
 
+# The fields a person edits on the release form: what a version keeps and an approval covers.
+EDITABLE_FIELDS = (
+    "reference", "headline", "standfirst", "body", "notes_to_editors", "helpline",
+    "release_date", "embargo_at", "contact_id", "tags",
+)
+
+
 class Status(StrEnum):
     DRAFT = "draft"
     FINAL = "final"
@@ -53,6 +60,8 @@ class Release(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawal_kind: Mapped[str | None] = mapped_column(String(20))
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    # Safeguarding tags (child, court, ...), ids from the checklist file: they decide which questions apply.
+    tags: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
     # Rendered and sanitised from the Markdown when the release is saved (rendered_fields), so

@@ -14,13 +14,10 @@ from press.accounts import people
 from press.accounts.models import Role, User
 from press.audit import audit
 from press.releases import files
-from press.releases.models import Attachment, Release, ReleaseEvent, Status, Withdrawal
+from press.releases import approval, versions
+from press.releases.models import EDITABLE_FIELDS, Attachment, Release, ReleaseEvent, Status, Withdrawal
 
 REFERENCE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,9} \d{4}/\d{2}-\d{2,}$")
-EDITABLE_FIELDS = (
-    "reference", "headline", "standfirst", "body", "notes_to_editors", "helpline",
-    "release_date", "embargo_at", "contact_id",
-)
 
 
 class ReleaseError(ValueError):
@@ -119,7 +116,25 @@ def update_release(session: Session, release: Release, *, by: User | None, **fie
     changes = {k: [describe(before[k]), describe(v)] for k, v in snapshot(release).items() if before[k] != v}
     if changes:
         record(session, release, "edited", by, changes)
+        keep_final_version(session, release, by)
     return changes
+
+
+def keep_final_version(session: Session, release: Release, by: User | None) -> None:
+    """A final release that changes is a new final state, kept as a version like the first.
+
+    Where releases need a second person's approval, a final release not yet public whose new content nobody
+    has approved goes back to draft instead: left final, it would become public at its embargo time unapproved.
+    """
+    if release.status != Status.FINAL:
+        return
+    if not release.is_public() and approval.refusal(session, release, "marked final") is not None:
+        release.status = Status.DRAFT
+        release.public_from = None
+        session.flush()
+        record(session, release, "returned to draft", by)
+        return
+    versions.keep_version(session, release, "edited while final", by=by)
 
 
 def add_contact_user(session: Session, *, name: str, email: str, job_title: str = "", phone: str = "", role: str,
@@ -140,11 +155,14 @@ def finalise_release(session: Session, release: Release, *, by: User | None) -> 
     """Mark a draft final: public at its embargo time, or at once when it has none."""
     if release.status != Status.DRAFT:
         raise ReleaseError("Only a draft can be marked final.")
+    if (refused := approval.refusal(session, release, "marked final")) is not None:
+        raise ReleaseError(refused)
     now = clock.now()
     release.status = Status.FINAL
     release.public_from = release.embargo_at if release.embargo_at and release.embargo_at > now else now
     session.flush()
     record(session, release, "finalised", by, {"public_from": describe(release.public_from)})
+    versions.keep_version(session, release, "final", by=by)
 
 
 def return_to_draft(session: Session, release: Release, *, by: User | None) -> None:
@@ -195,6 +213,7 @@ def add_attachment(
     session.add(attachment)
     session.flush()
     record(session, release, "attachment added", by, {"filename": attachment.filename, "size": attachment.size})
+    keep_final_version(session, release, by)
     return attachment
 
 
@@ -206,3 +225,4 @@ def remove_attachment(session: Session, attachment: Attachment, *, by: User | No
     record(session, release, "attachment removed", by, {"filename": attachment.filename})
     session.delete(attachment)
     session.flush()
+    keep_final_version(session, release, by)

@@ -13,18 +13,20 @@ from press.accounts.queries import active_users
 from press.extensions import db
 from press.forms import ActionForm
 from press.pagination import paginate
-from press.releases import files, importing, queries, services
+from press.releases import approval, election_views, files, importing, queries, safeguarding, services
 from press.releases.forms import EXISTING, HISTORY_LABELS, AttachmentForm, ImportForm, NamedContactForm, ReleaseForm, WithdrawForm
 from press.releases.models import Attachment, Release
 
 bp = Blueprint("releases", __name__, url_prefix="/staff/releases")
 
-FORM_FIELDS = ("reference", "headline", "standfirst", "body", "notes_to_editors", "helpline", "release_date", "contact_id")
+FORM_FIELDS = ("reference", "headline", "standfirst", "body", "notes_to_editors", "helpline", "release_date", "contact_id",
+               "tags")
 
 
 def release_form(named: NamedContactForm | None = None, **kwargs) -> ReleaseForm:
     form = ReleaseForm(**kwargs)
     people = active_users(db.session)
+    form.tags.choices = [SelectChoice(tag, words) for tag, words in safeguarding.checklist().tags.items()]
     form.contact_id.choices = [
         SelectChoice(u.id, f"{u.name}, {u.job_title}" if u.job_title else u.name) for u in people
     ]
@@ -55,6 +57,7 @@ def form_values(form: ReleaseForm) -> dict:
     for name in ("standfirst", "notes_to_editors", "helpline"):
         values[name] = values[name] or ""
     values["embargo_at"] = form.embargo_at
+    values["tags"] = list(values["tags"] or [])
     return values
 
 
@@ -135,7 +138,8 @@ def release_page(release: Release, attachment_form: AttachmentForm) -> str:
     people = {user.id: user.name for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return render_template(
         "releases/show.html", release=release, history=history, action=ActionForm(), labels=HISTORY_LABELS,
-        people=people,
+        people=people, tag_names=safeguarding.checklist().tags, approval_required=approval.required(db.session),
+        approved=approval.approval_of(db.session, release),
         attachment_form=attachment_form, now=clock.now(),
     )
 
@@ -175,6 +179,8 @@ def edit(release_id: int):
         else:
             db.session.commit()
             flash("Changes saved." if changes else "Nothing had changed.")
+            if "embargo_at" in changes:
+                election_views.embargo_flag(release)
             return redirect(url_for(".show", release_id=release.id))
     return render_template("releases/edit.html", form=form, release=release)
 
@@ -198,6 +204,9 @@ def run_action(release_id: int, action, message: str):
 @bp.post("/<int:release_id>/finalise")
 @editor_required
 def finalise(release_id: int):
+    if election_views.needs_clearance(get_release(release_id)):
+        # During a pre-election period, marking final asks for the publicity code confirmation first.
+        return redirect(url_for("release_elections.publish", release_id=release_id), 303)
     return run_action(release_id, services.finalise_release, "{release.reference} is final.")
 
 
