@@ -194,6 +194,9 @@ def axe(axe_source: str) -> Callable[[Page], None]:
 
     def check(page: Page) -> None:
         """Inject axe through the DevTools protocol, which the page's CSP does not govern, and run it."""
+        # After a click that submits a form, the new page's text can be showing before its stylesheet has
+        # loaded (on a busy machine); axe would then judge the unstyled page. Wait for the whole page.
+        page.wait_for_load_state("load")
         if not page.evaluate("() => typeof window.axe === 'object'"):
             # A <script> tag would be refused by script-src 'self'; evaluation over CDP is not.
             page.evaluate(axe_source)
