@@ -171,7 +171,10 @@ def test_a_worker_started_while_the_database_is_down_waits_for_it(pg_app, own_po
     own_postgres.stop()
     with MailServer() as server, workers(tmp_path, own_postgres.url, server) as started:
         worker = started.start(PRESS_WORKER_POLL_SECONDS=0.5)
-        time.sleep(3)
+        # Until the worker has said so it may not have reached the database yet: a fixed wait let a slow
+        # start-up on a busy machine find the database already back.
+        wait_until(lambda: "The database is unavailable" in started.output(worker) or worker.poll() is not None,
+                   60, "the worker to find the database down")
         assert worker.poll() is None, started.output(worker)
         own_postgres.start()
         server.wait_for(20, timeout=60)
